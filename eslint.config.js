@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// The core runs in plain Node (CLI, headless server, tests) as well as inside Electron: it must
+// never import electron. Only src-main/app and src-main/preload may.
+const noElectron = {
+  'no-restricted-imports': ['error', {
+    paths: [{ name: 'electron', message: 'src-main/core and src-main/cli are plain Node: only src-main/app and src-main/preload may import electron.' }],
+    patterns: [{ group: ['electron/*'], message: 'src-main/core and src-main/cli are plain Node: only src-main/app and src-main/preload may import electron.' }],
+  }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'release/', 'node_modules/', 'bench-report/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src-renderer/**/*.{ts,svelte}', '**/*.svelte.ts'],
+    languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
+  { files: ['src-main/core/**/*.ts', 'src-main/cli/**/*.ts'], rules: noElectron },
+  { files: ['src-main/preload/**/*.cts'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+);

@@ -1,0 +1,27 @@
+import type { ParseArgsConfig } from 'node:util';
+import { HearthError } from '../core/errors.js';
+import type { CliOutput } from './output.js';
+
+/** What a command gets: its words, its flags (already checked against its options) and the output. */
+export interface CommandContext {
+  positionals: string[];
+  flags: Record<string, string | boolean | undefined>;
+  out: CliOutput;
+}
+
+/** One `hearth` command. */
+export interface Command {
+  name: string;
+  /** One line for `hearth --help`. */
+  summary: string;
+  /** Synopsis, e.g. "hearth info <model.gguf> [--tensors]". */
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Runs the command; resolves to the exit code. */
+  run: (context: CommandContext) => Promise<number>;
+}
+
+/** A mistake in how a command was called (exit code 2). */
+export function usageError(message: string): HearthError {
+  return new HearthError('usage', message);
+}

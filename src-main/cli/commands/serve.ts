@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { MachineStatus } from '../../core/api/contract.js';
+import { startWebServer } from '../../core/api/web-server.js';
+import { appRoot } from '../../core/app-root.js';
+import { DEFAULT_RPC_PORT, HearthCore } from '../../core/hearth-core.js';
+import { usageError, type Command, type CommandContext } from '../command.js';
+import { formatBytes } from '../format.js';
+
+/** The web UI's default port when none is given. */
+export const DEFAULT_WEB_PORT = 7434;
+
+/** `hearth serve`: the worker plus the UI over HTTP, until stopped. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'worker + the UI over HTTP (for headless boxes)',
+  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}; 0 = any free port)`,
+  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' } },
+  run: serve,
+};
+
+async function serve({ flags, out }: CommandContext): Promise<number> {
+  const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+  const port = portFlag(flags.port, DEFAULT_WEB_PORT, '--port');
+  const rpcPort = portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port');
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  // Off loopback the UI can load models and reach the cluster: require a token.
+  const token = loopback ? undefined : randomBytes(18).toString('base64url');
+
+  const core = await HearthCore.start({ workerPort: rpcPort });
+  const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token });
+  const url = token ? `${web.url}?token=${token}` : web.url;
+  out.event({ event: 'ready', url, host, port: Number(new URL(web.url).port) }, `Hearth is serving its UI at ${url}`);
+
+  let lastWorker = '';
+  core.on('status', (status) => reportStatus(status, out));
+  function reportStatus(status: MachineStatus, output: typeof out): void {
+    const { worker } = status;
+    if (worker.state === 'building' && worker.build) output.progress(`building llama.cpp tools: ${worker.build.step}`, worker.build.fraction);
+    const summary = `${worker.state}|${worker.endpoint}|${worker.error}`;
+    if (summary === lastWorker) return;
+    lastWorker = summary;
+    output.event({ event: 'status', status }, describeWorker(status));
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out.note('Stopping…');
+  await web.close();
+  await core.stop();
+  return 0;
+}
+
+function describeWorker({ worker }: MachineStatus): string | undefined {
+  switch (worker.state) {
+    case 'serving':
+      return `Worker serving on ${worker.endpoint}: ${worker.devices.map((device) => `${device.name} (${device.description}, ${formatBytes(device.freeBytes)} free)`).join(', ')}`;
+    case 'error':
+      return `Worker error: ${worker.error}`;
+    case 'building':
+      return 'Building the llama.cpp tools from the bundled source (first start only)…';
+    default:
+      return undefined;
+  }
+}
+
+function portFlag(value: string | boolean | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`${name} takes a port number from 0 to 65535, got "${String(value)}"`);
+  return port;
+}

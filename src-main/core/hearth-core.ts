@@ -1,0 +1,125 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import type { HearthEvents, HearthRequests, MachineStatus, WorkerStatus } from './api/contract.js';
+import type { HearthHost } from './api/host.js';
+import { hearthPaths, type HearthPaths } from './paths.js';
+import { ensureTools, locateTools, type LlamaTools } from './native/tools.js';
+import { freePort } from './net/free-port.js';
+import { hearthVersion } from './app-root.js';
+import { startRpcServer, type RpcServer } from './worker/rpc-server.js';
+
+export interface HearthCoreOptions {
+  paths?: HearthPaths;
+  /** Address the RPC worker listens on. Loopback: peers reach it through the secure link. */
+  workerHost?: string;
+  /** RPC worker port; 0 picks a free one. */
+  workerPort?: number;
+}
+
+/** ggml-rpc-server's own default port, so a plain `llama-server --rpc host` finds a Hearth worker. */
+export const DEFAULT_RPC_PORT = 50052;
+
+/** The core a shell hosts (Electron main or `hearth serve`): this machine's worker and its status. */
+export class HearthCore implements HearthHost {
+  readonly requests: HearthRequests;
+  readonly #events = new EventEmitter();
+  readonly #paths: HearthPaths;
+  readonly #options: HearthCoreOptions;
+  #status: MachineStatus;
+  #worker: RpcServer | null = null;
+  #stopping = false;
+
+  private constructor(options: HearthCoreOptions, llamaRelease: string) {
+    this.#options = options;
+    this.#paths = options.paths ?? hearthPaths();
+    this.#status = {
+      hostname: os.hostname(),
+      platform: process.platform,
+      arch: process.arch,
+      hearthVersion: hearthVersion(),
+      llamaRelease,
+      rpcProtocol: null,
+      worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null },
+    };
+    this.requests = { getStatus: async () => this.status };
+  }
+
+  /** Create the core and start the worker in the background (building the tools first if needed). */
+  static async start(options: HearthCoreOptions = {}): Promise<HearthCore> {
+    const location = await locateTools({ paths: options.paths });
+    const core = new HearthCore(options, location.source.release);
+    void core.#startWorker();
+    return core;
+  }
+
+  /** A snapshot of this machine's status. */
+  get status(): MachineStatus {
+    return structuredClone(this.#status);
+  }
+
+  on<E extends keyof HearthEvents>(event: E, listener: (payload: HearthEvents[E]) => void): () => void {
+    this.#events.on(event, listener);
+    return () => this.#events.off(event, listener);
+  }
+
+  /** Resolve once the worker serves (or fail with its error). */
+  async whenWorkerReady(): Promise<WorkerStatus> {
+    for (;;) {
+      const { worker } = this.#status;
+      if (worker.state === 'serving') return structuredClone(worker);
+      if (worker.state === 'error' || worker.state === 'stopped') throw new Error(worker.error ?? `worker ${worker.state}`);
+      await new Promise<void>((resolve) => {
+        const off = this.on('status', () => {
+          off();
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Stop the worker; the core can be dropped afterwards. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#worker?.stop();
+    this.#updateWorker({ state: 'stopped', endpoint: null });
+  }
+
+  async #startWorker(): Promise<void> {
+    try {
+      const tools = await ensureTools({
+        paths: this.#paths,
+        onProgress: (build) => this.#updateWorker({ state: 'building', build }),
+      });
+      if (this.#stopping) return;
+      this.#updateWorker({ state: 'starting', build: null });
+      await this.#launch(tools);
+    } catch (error) {
+      this.#updateWorker({ state: 'error', build: null, error: (error as Error).message });
+    }
+  }
+
+  async #launch(tools: LlamaTools): Promise<void> {
+    const host = this.#options.workerHost ?? '127.0.0.1';
+    const port = this.#options.workerPort || (await freePort(host));
+    const worker = await startRpcServer({ tools, host, port, cacheRoot: path.join(this.#paths.cacheDir, 'tensors') });
+    this.#worker = worker;
+    if (this.#stopping) return void (await worker.stop());
+    this.#status.rpcProtocol = worker.rpcProtocol ?? tools.rpcProtocol;
+    this.#updateWorker({ state: 'serving', endpoint: worker.endpoint, devices: worker.devices, error: null });
+    void worker.exited.then(({ code, signal }) => {
+      if (this.#stopping) return;
+      // Restart with backoff is the supervisor's job (worker issue); until then, say what happened.
+      this.#updateWorker({
+        state: 'error',
+        endpoint: null,
+        error: `The RPC worker stopped (${signal ?? `exit code ${code}`}). Its last output:\n${worker.logTail().slice(-10).join('\n')}`,
+      });
+    });
+  }
+
+  #updateWorker(change: Partial<WorkerStatus>): void {
+    this.#status = { ...this.#status, worker: { ...this.#status.worker, ...change } };
+    this.#events.emit('status', this.status);
+  }
+}

@@ -1,0 +1,47 @@
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Run `work` while holding a lock folder, so two processes (the app and a CLI, or parallel
+ * tests) never build into the same place. A lock whose owner process is gone is taken over.
+ */
+export async function withBuildLock<T>(lockDir: string, work: () => Promise<T>, pollMs = 500): Promise<T> {
+  await mkdir(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!(await ownerAlive(lockDir))) {
+        await rm(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      await sleep(pollMs);
+    }
+  }
+  try {
+    await writeFile(path.join(lockDir, 'pid'), String(process.pid));
+    return await work();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+async function ownerAlive(lockDir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(await readFile(path.join(lockDir, 'pid'), 'utf8'));
+  } catch {
+    // The owner may be between mkdir and writing its pid; only an old pid-less lock is stale.
+    return stat(lockDir).then((info) => Date.now() - info.mtimeMs < 10_000, () => false);
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appRoot } from '../app-root.js';
+import type { BuildProgress } from '../api/contract.js';
+import { hearthPaths, type HearthPaths } from '../paths.js';
+import { findBackendModules, linkBackendModules, systemLibraries, type BackendModule } from './backends.js';
+import { buildKey, cmakeOptions, readPatches, type BuildInputs } from './build-options.js';
+import { buildToolsOnce, type BuildRecord } from './build.js';
+import { findLlamaSource, nodeLlamaCppDir, type LlamaSource } from './llama-source.js';
+
+/** The llama.cpp programs Hearth drives, ready to run. */
+export interface LlamaTools {
+  release: string;
+  rpcProtocol: string;
+  /** Build folder name: release + a hash of patches and options. */
+  key: string;
+  binDir: string;
+  /** The worker engine. */
+  rpcServer: string;
+  /** The coordinator engine. */
+  llamaServer: string;
+  /** Backend modules linked beside the programs (from node-llama-cpp's packages). */
+  backends: BackendModule[];
+  /** Environment and working folder to run the programs with. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface ToolsOptions {
+  paths?: HearthPaths;
+  /** Called while building from source (only the first time). */
+  onProgress?: (progress: BuildProgress) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Hearth's own patches to llama.cpp, kept in the repository. */
+export function patchesDir(): string {
+  return path.join(appRoot(), 'patches', 'llama.cpp');
+}
+
+/** Where the build for this source, these patches and options lives, and whether it is complete. */
+export interface ToolsLocation {
+  source: LlamaSource;
+  inputs: BuildInputs;
+  key: string;
+  buildsDir: string;
+  dir: string;
+  built: boolean;
+}
+
+/** Work out which build this checkout needs, without building. */
+export async function locateTools(options: ToolsOptions = {}): Promise<ToolsLocation> {
+  const paths = options.paths ?? hearthPaths(options.env);
+  const source = await findLlamaSource();
+  const inputs: BuildInputs = {
+    release: source.release,
+    patches: await readPatches(patchesDir()),
+    options: cmakeOptions(),
+    platform: process.platform,
+    arch: process.arch,
+  };
+  const key = buildKey(inputs);
+  const buildsDir = path.join(paths.cacheDir, 'llama.cpp');
+  const dir = path.join(buildsDir, key);
+  return { source, inputs, key, buildsDir, dir, built: existsSync(path.join(dir, 'build.json')) };
+}
+
+/** The tools, built from the bundled source first if this machine has no build for them yet. */
+export async function ensureTools(options: ToolsOptions = {}): Promise<LlamaTools> {
+  const env = options.env ?? process.env;
+  const location = await locateTools(options);
+  if (!location.built) {
+    await buildToolsOnce(
+      { source: location.source, inputs: location.inputs, key: location.key, buildsDir: location.buildsDir, onProgress: options.onProgress, env },
+      async () => existsSync(path.join(location.dir, 'build.json')),
+    );
+  }
+  return openBuild(location.dir, env);
+}
+
+/** Open a finished build folder and link the prebuilt backend modules beside its programs. */
+export async function openBuild(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<LlamaTools> {
+  const record = JSON.parse(await readFile(path.join(dir, 'build.json'), 'utf8')) as BuildRecord;
+  const binDir = path.join(dir, 'bin');
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  const libs = await systemLibraries(env);
+  const backends = findBackendModules(nodeModulesDir(), (soname) => libs.has(soname));
+  await linkBackendModules(binDir, backends);
+  return {
+    release: record.release,
+    rpcProtocol: record.rpcProtocol,
+    key: record.key,
+    binDir,
+    rpcServer: path.join(binDir, `ggml-rpc-server${exe}`),
+    llamaServer: path.join(binDir, `llama-server${exe}`),
+    backends,
+    env: { ...env },
+    cwd: binDir,
+  };
+}
+
+/** The node_modules folder node-llama-cpp's platform packages were installed into. */
+export function nodeModulesDir(): string {
+  // @node-llama-cpp/* sit beside node-llama-cpp itself.
+  return path.resolve(nodeLlamaCppDir(), '..');
+}
