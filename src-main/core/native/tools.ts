@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { appRoot } from '../app-root.js';
 import type { BuildProgress } from '../api/contract.js';
 import { hearthPaths, type HearthPaths } from '../paths.js';
