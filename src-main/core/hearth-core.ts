@@ -15,6 +15,8 @@ export interface HearthCoreOptions {
   workerHost?: string;
   /** RPC worker port; 0 picks a free one. */
   workerPort?: number;
+  /** The worker's tensor cache folder; default `<cache>/tensors`. */
+  tensorCacheDir?: string;
 }
 
 /** ggml-rpc-server's own default port, so a plain `llama-server --rpc host` finds a Hearth worker. */
@@ -102,7 +104,7 @@ export class HearthCore implements HearthHost {
   async #launch(tools: LlamaTools): Promise<void> {
     const host = this.#options.workerHost ?? '127.0.0.1';
     const port = this.#options.workerPort || (await freePort(host));
-    const worker = await startRpcServer({ tools, host, port, cacheRoot: path.join(this.#paths.cacheDir, 'tensors') });
+    const worker = await startRpcServer({ tools, host, port, cacheRoot: this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors') });
     this.#worker = worker;
     if (this.#stopping) return void (await worker.stop());
     this.#status.rpcProtocol = worker.rpcProtocol ?? tools.rpcProtocol;

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { DeviceInfo } from '../api/contract.js';
 import { HearthError } from '../errors.js';
 import type { LlamaTools } from '../native/tools.js';
-import { waitForPort } from '../net/free-port.js';
+import { isPortFree, waitForPort } from '../net/free-port.js';
 
 export interface RpcServerOptions {
   tools: LlamaTools;
@@ -32,6 +32,10 @@ export interface RpcServer {
 /** Start `ggml-rpc-server` with the tensor cache on and wait until it accepts connections. */
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { tools, host, port } = options;
+  // Otherwise another program on the port would answer our readiness check in the worker's place.
+  if (!(await isPortFree(host, port))) {
+    throw new HearthError('port-in-use', `Port ${port} on ${host} is already in use by another program: stop it, or give the worker another port (--rpc-port).`);
+  }
   const args = ['-H', host, '-p', String(port), '-c'];
   if (options.threads) args.push('-t', String(options.threads));
   // llama.cpp puts the cache in $LLAMA_CACHE/rpc.

@@ -1,0 +1,344 @@
+// The web transport: the built UI, one POST route per request and a WebSocket for events, so a
+// browser on a headless box gets the same contract the Electron preload gives the app window.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HearthError, isHearthError } from '../errors.js';
+import type { HearthEvents, HearthRequests } from './contract.js';
+import type { HearthHost } from './host.js';
+
+/** How to start the web transport. */
+export interface WebServerOptions {
+  /** Interface to listen on; loopback unless the user asks otherwise. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The built UI (`dist/renderer`). */
+  staticDir: string;
+  hearth: HearthHost;
+  /** When set, every API and WebSocket call must carry it; required off loopback. */
+  token?: string | undefined;
+}
+
+/** A running web transport. */
+export interface WebServer {
+  /** e.g. `http://127.0.0.1:41234/` */
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const PING_INTERVAL_MS = 30_000;
+
+/** Turns a parsed JSON body (undefined when empty) into the request's arguments, or throws BadRequest. */
+type ArgumentDecoders = { [K in keyof HearthRequests]: (body: unknown) => Parameters<HearthRequests[K]> };
+
+const requestArguments: ArgumentDecoders = {
+  getStatus: (body) => noArgument('getStatus', body),
+};
+
+// A value per event so the compiler tells us when the contract gains one we do not forward.
+const forwardedEvents = { status: true } satisfies Record<keyof HearthEvents, true>;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function noArgument(name: string, body: unknown): [] {
+  if (body !== undefined && body !== null) throw new HttpError(400, `${name} takes no argument`);
+  return [];
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Start serving; resolves once listening. */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token || undefined;
+  if (!token && !isLoopback(host)) {
+    throw new HearthError('web-token-required', `Serving the UI on ${host} would let anyone on the network control Hearth: set a token, or listen on 127.0.0.1.`);
+  }
+  const staticRoot = path.resolve(options.staticDir);
+  const hearth = options.hearth;
+  let port = options.port;
+
+  const allowed = (req: http.IncomingMessage): boolean =>
+    isAllowedHost(req.headers.host, { port, listenHost: host, localAddress: req.socket.localAddress });
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: `Internal error: ${String(error)}` });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    setSecurityHeaders(res, req.headers.host);
+    if (!allowed(req)) return sendJson(res, 403, { error: 'Host not allowed: open Hearth by its address or localhost.' });
+    const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+    if (rawPath === '/api' || rawPath.startsWith('/api/')) return handleApi(req, res, rawPath.slice('/api/'.length));
+    return serveStatic(req, res, rawPath, staticRoot);
+  }
+
+  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    if (token && !hasToken(bearer(req.headers.authorization), token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(res, 401, { error: 'Missing or wrong token: open the URL Hearth printed, with its ?token=.' });
+    }
+    if (!isSameOrigin(req)) return sendJson(res, 403, { error: 'Cross-origin requests are not allowed.' });
+    if (!Object.hasOwn(requestArguments, name)) return sendJson(res, 404, { error: `No such request: ${name}` });
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, { error: `Use POST for /api/${name}` });
+    }
+    try {
+      const body = await readJsonBody(req);
+      const key = name as keyof HearthRequests;
+      const args = requestArguments[key](body);
+      const result = await (hearth.requests[key] as (...a: unknown[]) => Promise<unknown>).apply(hearth.requests, args);
+      sendJson(res, 200, result ?? null);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        // The rest of an oversized body is still on the wire: this connection cannot carry another request.
+        if (error.status === 413) res.setHeader('Connection', 'close');
+        return sendJson(res, error.status, { error: error.message });
+      }
+      if (isHearthError(error)) return sendJson(res, 500, { error: error.message, code: error.code });
+      sendJson(res, 500, { error: `Internal error: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const alive = new WeakSet<WebSocket>();
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const refuse = (status: string): void => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!allowed(req) || !isSameOrigin(req)) return refuse('403 Forbidden');
+    if (url.pathname !== '/api/events') return refuse('404 Not Found');
+    if (token && !hasToken(url.searchParams.get('token') ?? bearer(req.headers.authorization), token)) return refuse('401 Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    ws.on('error', () => ws.terminate());
+    // A client that reconnects after a drop would otherwise show stale state until the next change.
+    hearth.requests.getStatus().then(
+      (status) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event: 'status', payload: status }));
+      },
+      () => undefined,
+    );
+  });
+
+  const unsubscribers = (Object.keys(forwardedEvents) as (keyof HearthEvents)[]).map((event) =>
+    hearth.on(event, (payload) => {
+      const message = JSON.stringify({ event, payload });
+      for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(message);
+    }),
+  );
+
+  // Drop clients whose connection died without a close, so they do not pile up.
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) ws.terminate();
+      else {
+        alive.delete(ws);
+        ws.ping();
+      }
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+
+  try {
+    port = await listen(server, host, options.port);
+  } catch (error) {
+    clearInterval(pinger);
+    for (const off of unsubscribers) off();
+    throw error;
+  }
+
+  return {
+    url: `http://${urlHost(host)}:${port}/`,
+    close: async () => {
+      clearInterval(pinger);
+      for (const off of unsubscribers) off();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new HearthError('port-in-use', `Port ${port} on ${host} is already in use: pick another with --port, or 0 for any free port.`, { cause: error }));
+      else reject(new HearthError('listen-failed', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** True when the `Host` header names this server by something DNS rebinding cannot forge. */
+export function isAllowedHost(hostHeader: string | undefined, where: { port: number; listenHost: string; localAddress: string | undefined }): boolean {
+  if (!hostHeader) return false;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(hostHeader);
+  if (!match) return false;
+  const name = (match[1] ?? match[2] ?? '').toLowerCase();
+  if (Number(match[3] ?? '80') !== where.port) return false;
+  const names = new Set(['localhost', bareAddress(where.listenHost).toLowerCase()]);
+  if (where.localAddress) names.add(bareAddress(where.localAddress).toLowerCase());
+  // A wildcard bind is not an address anyone can type; the socket's local address stands in for it.
+  names.delete('0.0.0.0');
+  names.delete('::');
+  return names.has(name);
+}
+
+function bareAddress(address: string): string {
+  const unbracketed = address.replace(/^\[(.*)\]$/, '$1');
+  return unbracketed.startsWith('::ffff:') && net.isIPv4(unbracketed.slice(7)) ? unbracketed.slice(7) : unbracketed;
+}
+
+function isLoopback(host: string): boolean {
+  const bare = bareAddress(host);
+  return bare === 'localhost' || bare === '::1' || (net.isIPv4(bare) && bare.startsWith('127.'));
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return net.isIPv6(host) ? `[${host}]` : host;
+}
+
+// Browsers always send Origin on cross-site POSTs and WebSocket handshakes; tools send none.
+function isSameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${req.headers.host ?? ''}`;
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1] ?? null;
+}
+
+function hasToken(given: string | null, token: string): boolean {
+  if (given === null) return false;
+  const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
+  return crypto.timingSafeEqual(digest(given), digest(token));
+}
+
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `Request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'Send the argument as application/json');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'Request body is not valid JSON');
+  }
+}
+
+async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse, rawPath: string, root: string): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return sendJson(res, 405, { error: 'Use GET' });
+  }
+  let relative: string;
+  try {
+    relative = decodeURIComponent(rawPath);
+  } catch {
+    return sendJson(res, 400, { error: 'Malformed path' });
+  }
+  if (relative.includes('\0')) return sendJson(res, 400, { error: 'Malformed path' });
+  if (relative === '/') relative = '/index.html';
+  const isIndex = relative === '/index.html';
+  const file = await resolveInside(root, relative);
+  if (!file) {
+    if (isIndex) return sendNotBuilt(res, req.method === 'HEAD');
+    return sendJson(res, 404, { error: 'Not found' });
+  }
+  const body = await fs.readFile(file);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
+  res.setHeader('Content-Length', body.length);
+  // Vite names assets by content hash, so they never change; index.html must always be fresh.
+  res.setHeader('Cache-Control', relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store');
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+// The file for a URL path, or null when it is missing or would escape the root (also through links).
+async function resolveInside(root: string, relative: string): Promise<string | null> {
+  const inside = (p: string, r: string): boolean => p.startsWith(r + path.sep);
+  const candidate = path.resolve(root, `.${relative}`);
+  if (!inside(candidate, root)) return null;
+  try {
+    const [real, realRoot] = await Promise.all([fs.realpath(candidate), fs.realpath(root)]);
+    if (!inside(real, realRoot)) return null;
+    return (await fs.stat(real)).isFile() ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+function sendNotBuilt(res: http.ServerResponse, head: boolean): void {
+  const page = '<!doctype html><meta charset="utf-8"><title>Hearth UI not built</title>' +
+    '<h1>The Hearth UI is not built yet</h1><p>Run <code>npm run build</code> in the Hearth folder, then reload this page.</p>';
+  res.statusCode = 503;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(head ? undefined : page);
+}
+
+function setSecurityHeaders(res: http.ServerResponse, host: string | undefined): void {
+  // connect-src names the events socket exactly; the Host was validated before any page is served.
+  const socket = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host}` : '';
+  res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${socket}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
