@@ -45,7 +45,7 @@ describe('HearthCore', () => {
     const core = await HearthCore.start({ workerPort: 0, tensorCacheDir: scratchDir() });
     const seen: string[] = [];
     core.on('status', (status) => seen.push(status.worker.state));
-    let endpoint = '';
+    let endpoint: string | undefined;
     try {
       const worker = await core.whenWorkerReady();
       expect(worker.state).toBe('serving');
@@ -59,7 +59,7 @@ describe('HearthCore', () => {
     }
     expect(seen.at(-1)).toBe('stopped');
     expect(core.status.worker.endpoint).toBeNull();
-    const [host, port] = endpoint.split(':');
+    const [host, port] = (endpoint ?? '').split(':');
     expect(host).toBe('127.0.0.1');
     expect(await isPortFree(host!, Number(port))).toBe(true);
   });

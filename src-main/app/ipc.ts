@@ -1,0 +1,57 @@
+// The Electron transport, main side: one `hearth:<request>` channel per contract request and
+// every contract event on `hearth:event`, only for the app's own page.
+import { ipcMain, type WebContents } from 'electron';
+import type { HearthEvents, HearthRequests } from '../core/api/contract.js';
+import type { HearthHost } from '../core/api/host.js';
+import { isTrustedSender } from './security.js';
+
+/** The channel the preload listens on for `{ event, payload }` messages. */
+export const eventChannel = 'hearth:event';
+
+/** The channel of one request. */
+export function requestChannel(name: keyof HearthRequests): string {
+  return `hearth:${name}`;
+}
+
+// Typed per entry, so a new request in the contract does not compile until it is decoded here.
+const requestArguments: { [K in keyof HearthRequests]: (args: unknown[]) => Parameters<HearthRequests[K]> } = {
+  getStatus: (args) => noArgument('getStatus', args),
+};
+
+const forwardedEvents = { status: true } satisfies Record<keyof HearthEvents, true>;
+
+function noArgument(name: string, args: unknown[]): [] {
+  if (args.length > 0) throw new Error(`${name} takes no argument`);
+  return [];
+}
+
+/** Answer every request from the app page with `host` (which may still be starting); returns the undo. */
+export function registerRequestHandlers(host: Promise<HearthHost>, appUrl: string): () => void {
+  const names = Object.keys(requestArguments) as (keyof HearthRequests)[];
+  for (const name of names) {
+    ipcMain.handle(requestChannel(name), async (event, ...args: unknown[]) => {
+      // Drop anything a foreign page (a navigation we failed to stop, an iframe) might send.
+      if (!isTrustedSender(event.senderFrame?.url, appUrl)) throw new Error('Refused: not the Hearth window');
+      const decoded = requestArguments[name](args);
+      const hearth = await host;
+      return (hearth.requests[name] as (...a: unknown[]) => Promise<unknown>).apply(hearth.requests, decoded);
+    });
+  }
+  return () => {
+    for (const name of names) ipcMain.removeHandler(requestChannel(name));
+  };
+}
+
+/** Send every contract event to the pages `targets` returns that show the app; returns the undo. */
+export function forwardEvents(host: HearthHost, targets: () => WebContents[], appUrl: string): () => void {
+  const offs = (Object.keys(forwardedEvents) as (keyof HearthEvents)[]).map((event) =>
+    host.on(event, (payload) => {
+      for (const contents of targets()) {
+        if (!contents.isDestroyed() && isTrustedSender(contents.getURL(), appUrl)) contents.send(eventChannel, { event, payload });
+      }
+    }),
+  );
+  return () => {
+    for (const off of offs) off();
+  };
+}
