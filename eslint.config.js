@@ -28,5 +28,15 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
   },
   { files: ['src-main/core/**/*.ts', 'src-main/cli/**/*.ts'], rules: noElectron },
+  // IPC goes through the typed wrappers of app/ipc.ts only (the preload is their other end).
+  {
+    files: ['src-main/app/**/*.ts'],
+    ignores: ['src-main/app/ipc.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: 'Use the typed handlers of src-main/app/ipc.ts.' }],
+      }],
+    },
+  },
   { files: ['src-main/preload/**/*.cts'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

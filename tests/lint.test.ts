@@ -18,4 +18,12 @@ describe('the layering lint rule', () => {
   it('allows it in the Electron shell', async () => {
     expect(await restrictedImportErrors('src-main/app/example.ts')).toEqual([]);
   });
+
+  it('keeps raw IPC inside the typed wrappers', async () => {
+    const rawIpc = "import { ipcMain } from 'electron';\nipcMain.handle('x', () => 1);\n";
+    const [outside] = await new ESLint({ cwd: REPO_ROOT }).lintText(rawIpc, { filePath: 'src-main/app/example.ts' });
+    expect(outside!.messages.map((message) => message.ruleId)).toContain('no-restricted-imports');
+    const [inside] = await new ESLint({ cwd: REPO_ROOT }).lintText(rawIpc, { filePath: 'src-main/app/ipc.ts' });
+    expect(inside!.messages.map((message) => message.ruleId)).not.toContain('no-restricted-imports');
+  });
 });

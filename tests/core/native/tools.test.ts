@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { nodeLlamaCppDir } from '../../../src-main/core/native/llama-source.js';
 import { ensureTools, locateTools } from '../../../src-main/core/native/tools.js';
 import { listDevices } from '../../../src-main/core/worker/devices.js';
+import { startLlamaServer } from '../../helpers/llama-server.js';
+import { syntheticModel } from '../../helpers/models.js';
 
 const platformPackage = path.join(path.dirname(nodeLlamaCppDir()), '@node-llama-cpp', `${process.platform}-${process.arch}`);
 
@@ -44,5 +46,17 @@ describe('the llama.cpp tools', () => {
     expect(cpu, JSON.stringify(devices)).toBeDefined();
     expect(cpu!.totalBytes).toBeGreaterThan(0);
     expect(cpu!.modulePath).toContain(await realpath(platformPackage));
+  });
+
+  it.runIf(process.platform === 'linux')('give the coordinator\'s llama-server the same prebuilt modules', async ({ onTestFinished }) => {
+    const tools = await ensureTools();
+    const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model: await syntheticModel('tiny') });
+    onTestFinished(() => server.stop());
+    // The loaded libraries of the running process: its CPU backend is node-llama-cpp's file.
+    const maps = await readFile(`/proc/${server.pid}/maps`, 'utf8');
+    const cpuModules = new Set(maps.split('\n').map((line) => line.split(/\s+/)[5] ?? '').filter((file) => /libggml-cpu/.test(file)));
+    expect(cpuModules.size, maps).toBe(1);
+    expect([...cpuModules][0]).toContain(await realpath(platformPackage));
+    expect((await server.complete('Hello', 4)).tokens).toHaveLength(4);
   });
 });

@@ -4,6 +4,7 @@
 // `general.alignment`, and the reader rejects offsets that are not exactly where it expects.
 import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
+import { tensorByteSize } from '../ggml-types.js';
 
 /** ggml tensor types this writer knows the byte size of (values from ggml.h `enum ggml_type`). */
 export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;
@@ -44,18 +45,10 @@ const utf8 = new TextEncoder();
 const T = { UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10 } as const;
 
 /** Bytes a tensor of this type and shape occupies (before alignment padding). */
-export function tensorByteSize(type: GgmlType, dims: readonly number[]): number {
-  const count = dims.reduce((a, b) => a * b, 1);
-  switch (type) {
-    case GgmlType.F32:
-      return count * 4;
-    case GgmlType.F16:
-      return count * 2;
-    case GgmlType.Q8_0:
-      // Blocks of 32 along ne[0]: one f16 scale + 32 int8 (ggml-common.h block_q8_0).
-      if ((dims[0] ?? 0) % 32 !== 0) throw new Error(`Q8_0 needs ne[0] to be a multiple of 32, got ${dims[0]}`);
-      return (count / 32) * 34;
-  }
+function byteSize(tensor: Pick<GgufTensor, 'name' | 'type' | 'dims'>): number {
+  const size = tensorByteSize(tensor.type, tensor.dims);
+  if (size === undefined) throw new Error(`tensor ${tensor.name}: shape [${tensor.dims.join(', ')}] does not fit ggml type ${tensor.type}`);
+  return size;
 }
 
 /** Writes a GGUF file to `filePath` (via a temporary name, renamed into place only when complete). */
@@ -81,7 +74,7 @@ export async function writeGguf(
     await put(header);
     const dataOffset = position;
     for (const tensor of content.tensors) {
-      const expected = tensorByteSize(tensor.type, tensor.dims);
+      const expected = byteSize(tensor);
       let written = 0;
       for await (const chunk of tensor.chunks()) {
         written += chunk.length;
@@ -138,7 +131,7 @@ function encodeHeader(metadata: ReadonlyArray<readonly [string, GgufValue]>, ten
     for (const dim of tensor.dims) out.u64(BigInt(dim));
     out.u32(tensor.type);
     out.u64(BigInt(offset));
-    const size = tensorByteSize(tensor.type, tensor.dims);
+    const size = byteSize(tensor);
     offset += size + padding(size);
   }
   out.raw(new Uint8Array(padding(out.length)));
