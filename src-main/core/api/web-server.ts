@@ -1,15 +1,16 @@
 // The web transport: the built UI, one POST route per request and a WebSocket for events, so a
 // browser on a headless box gets the same contract the Electron preload gives the app window.
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../errors.js';
 import type { HearthEvents, HearthRequests } from './contract.js';
+import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from './host-check.js';
 import type { HearthHost } from './host.js';
+import { HttpError, readJsonBody, sendJson, setSecurityHeaders } from './http-replies.js';
+import { serveStatic } from './static-files.js';
 
 /** How to start the web transport. */
 export interface WebServerOptions {
@@ -31,7 +32,6 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 /** Turns a parsed JSON body (undefined when empty) into the request's arguments, or throws BadRequest. */
@@ -44,31 +44,10 @@ const requestArguments: ArgumentDecoders = {
 // A value per event so the compiler tells us when the contract gains one we do not forward.
 const forwardedEvents = { status: true } satisfies Record<keyof HearthEvents, true>;
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 function noArgument(name: string, body: unknown): [] {
   if (body !== undefined && body !== null) throw new HttpError(400, `${name} takes no argument`);
   return [];
 }
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** Start serving; resolves once listening. */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
@@ -209,42 +188,6 @@ function listen(server: http.Server, host: string, port: number): Promise<number
   });
 }
 
-/** True when the `Host` header names this server by something DNS rebinding cannot forge. */
-export function isAllowedHost(hostHeader: string | undefined, where: { port: number; listenHost: string; localAddress: string | undefined }): boolean {
-  if (!hostHeader) return false;
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(hostHeader);
-  if (!match) return false;
-  const name = (match[1] ?? match[2] ?? '').toLowerCase();
-  if (Number(match[3] ?? '80') !== where.port) return false;
-  const names = new Set(['localhost', bareAddress(where.listenHost).toLowerCase()]);
-  if (where.localAddress) names.add(bareAddress(where.localAddress).toLowerCase());
-  // A wildcard bind is not an address anyone can type; the socket's local address stands in for it.
-  names.delete('0.0.0.0');
-  names.delete('::');
-  return names.has(name);
-}
-
-function bareAddress(address: string): string {
-  const unbracketed = address.replace(/^\[(.*)\]$/, '$1');
-  return unbracketed.startsWith('::ffff:') && net.isIPv4(unbracketed.slice(7)) ? unbracketed.slice(7) : unbracketed;
-}
-
-function isLoopback(host: string): boolean {
-  const bare = bareAddress(host);
-  return bare === 'localhost' || bare === '::1' || (net.isIPv4(bare) && bare.startsWith('127.'));
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return net.isIPv6(host) ? `[${host}]` : host;
-}
-
-// Browsers always send Origin on cross-site POSTs and WebSocket handshakes; tools send none.
-function isSameOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  return origin === undefined || origin === `http://${req.headers.host ?? ''}`;
-}
-
 function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   return match?.[1] ?? null;
@@ -254,91 +197,4 @@ function hasToken(given: string | null, token: string): boolean {
   if (given === null) return false;
   const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
   return crypto.timingSafeEqual(digest(given), digest(token));
-}
-
-async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `Request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'Send the argument as application/json');
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError(400, 'Request body is not valid JSON');
-  }
-}
-
-async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse, rawPath: string, root: string): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('Allow', 'GET, HEAD');
-    return sendJson(res, 405, { error: 'Use GET' });
-  }
-  let relative: string;
-  try {
-    relative = decodeURIComponent(rawPath);
-  } catch {
-    return sendJson(res, 400, { error: 'Malformed path' });
-  }
-  if (relative.includes('\0')) return sendJson(res, 400, { error: 'Malformed path' });
-  if (relative === '/') relative = '/index.html';
-  const isIndex = relative === '/index.html';
-  const file = await resolveInside(root, relative);
-  if (!file) {
-    if (isIndex) return sendNotBuilt(res, req.method === 'HEAD');
-    return sendJson(res, 404, { error: 'Not found' });
-  }
-  const body = await fs.readFile(file);
-  res.statusCode = 200;
-  res.setHeader('Content-Type', contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
-  res.setHeader('Content-Length', body.length);
-  // Vite names assets by content hash, so they never change; index.html must always be fresh.
-  res.setHeader('Cache-Control', relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store');
-  res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-// The file for a URL path, or null when it is missing or would escape the root (also through links).
-async function resolveInside(root: string, relative: string): Promise<string | null> {
-  const inside = (p: string, r: string): boolean => p.startsWith(r + path.sep);
-  const candidate = path.resolve(root, `.${relative}`);
-  if (!inside(candidate, root)) return null;
-  try {
-    const [real, realRoot] = await Promise.all([fs.realpath(candidate), fs.realpath(root)]);
-    if (!inside(real, realRoot)) return null;
-    return (await fs.stat(real)).isFile() ? real : null;
-  } catch {
-    return null;
-  }
-}
-
-function sendNotBuilt(res: http.ServerResponse, head: boolean): void {
-  const page = '<!doctype html><meta charset="utf-8"><title>Hearth UI not built</title>' +
-    '<h1>The Hearth UI is not built yet</h1><p>Run <code>npm run build</code> in the Hearth folder, then reload this page.</p>';
-  res.statusCode = 503;
-  res.setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(head ? undefined : page);
-}
-
-function setSecurityHeaders(res: http.ServerResponse, host: string | undefined): void {
-  // connect-src names the events socket exactly; the Host was validated before any page is served.
-  const socket = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host}` : '';
-  res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${socket}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
 }

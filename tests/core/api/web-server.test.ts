@@ -6,8 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HearthEvents, MachineStatus } from '../../../src-main/core/api/contract.js';
+import { isAllowedHost } from '../../../src-main/core/api/host-check.js';
 import type { HearthHost } from '../../../src-main/core/api/host.js';
-import { isAllowedHost, startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
+import { startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
 
 const status: MachineStatus = {
   hostname: 'test-box',
