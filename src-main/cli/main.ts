@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { isHearthError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { appCommand } from './commands/app.js';
+import { cacheCommand } from './commands/cache.js';
 import { doctorCommand } from './commands/doctor.js';
 import { infoCommand } from './commands/info.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 import { CliOutput } from './output.js';
 
-const COMMANDS: Command[] = [infoCommand, doctorCommand, serveCommand, appCommand];
+const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, cacheCommand, serveCommand, appCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.split('   ')[0]!.length));

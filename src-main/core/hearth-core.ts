@@ -5,9 +5,9 @@ import type { HearthEvents, HearthRequests, MachineStatus, WorkerStatus } from '
 import type { HearthHost } from './api/host.js';
 import { hearthPaths, type HearthPaths } from './paths.js';
 import { ensureTools, locateTools, type LlamaTools } from './native/tools.js';
-import { freePort } from './net/free-port.js';
 import { hearthVersion } from './app-root.js';
-import { startRpcServer, type RpcServer } from './worker/rpc-server.js';
+import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from './worker/run-worker.js';
+import type { WorkerServiceStatus } from './worker/worker-service.js';
 
 export interface HearthCoreOptions {
   paths?: HearthPaths;
@@ -15,12 +15,11 @@ export interface HearthCoreOptions {
   workerHost?: string;
   /** RPC worker port; 0 picks a free one. */
   workerPort?: number;
+  /** The worker's control API port; 0 picks a free one. */
+  controlPort?: number;
   /** The worker's tensor cache folder; default `<cache>/tensors`. */
   tensorCacheDir?: string;
 }
-
-/** ggml-rpc-server's own default port, so a plain `llama-server --rpc host` finds a Hearth worker. */
-export const DEFAULT_RPC_PORT = 50052;
 
 /** The core a shell hosts (Electron main or `hearth serve`): this machine's worker and its status. */
 export class HearthCore implements HearthHost {
@@ -29,7 +28,7 @@ export class HearthCore implements HearthHost {
   readonly #paths: HearthPaths;
   readonly #options: HearthCoreOptions;
   #status: MachineStatus;
-  #worker: RpcServer | null = null;
+  #worker: RunningWorker | null = null;
   #stopping = false;
 
   private constructor(options: HearthCoreOptions, llamaRelease: string) {
@@ -84,7 +83,7 @@ export class HearthCore implements HearthHost {
   async stop(): Promise<void> {
     this.#stopping = true;
     await this.#worker?.stop();
-    this.#updateWorker({ state: 'stopped', endpoint: null });
+    this.#updateWorker({ state: 'stopped', endpoint: null, error: null });
   }
 
   async #startWorker(): Promise<void> {
@@ -102,22 +101,26 @@ export class HearthCore implements HearthHost {
   }
 
   async #launch(tools: LlamaTools): Promise<void> {
-    const host = this.#options.workerHost ?? '127.0.0.1';
-    const port = this.#options.workerPort || (await freePort(host));
-    const worker = await startRpcServer({ tools, host, port, cacheRoot: this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors') });
+    const worker = await runWorker({
+      tools,
+      cacheRoot: this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors'),
+      host: this.#options.workerHost ?? '127.0.0.1',
+      rpcPort: this.#options.workerPort ?? DEFAULT_RPC_PORT,
+      controlPort: this.#options.controlPort ?? DEFAULT_CONTROL_PORT,
+    });
     this.#worker = worker;
     if (this.#stopping) return void (await worker.stop());
-    this.#status.rpcProtocol = worker.rpcProtocol ?? tools.rpcProtocol;
-    this.#updateWorker({ state: 'serving', endpoint: worker.endpoint, devices: worker.devices, error: null });
-    void worker.exited.then(({ code, signal }) => {
-      if (this.#stopping) return;
-      // Restart with backoff is the supervisor's job (worker issue); until then, say what happened.
+    const show = (status: WorkerServiceStatus) => {
+      this.#status.rpcProtocol = status.rpcProtocol;
       this.#updateWorker({
-        state: 'error',
-        endpoint: null,
-        error: `The RPC worker stopped (${signal ?? `exit code ${code}`}). Its last output:\n${worker.logTail().slice(-10).join('\n')}`,
+        state: status.state,
+        endpoint: status.state === 'stopped' ? null : status.endpoint,
+        devices: status.devices,
+        error: status.state === 'restarting' ? status.lastError : null,
       });
-    });
+    };
+    worker.service.on('status', show);
+    show(worker.service.status);
   }
 
   #updateWorker(change: Partial<WorkerStatus>): void {

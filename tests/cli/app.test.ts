@@ -4,13 +4,14 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { HEARTH_BIN, REPO_ROOT } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/models.js';
 
 describe('hearth app (npm start)', () => {
   it('without a display, says so in one line and serves the UI headless instead', async () => {
     const env = { ...process.env };
     delete env.DISPLAY;
     delete env.WAYLAND_DISPLAY;
-    const child = spawn(process.execPath, [HEARTH_BIN, 'app', '--port', '0', '--rpc-port', '0', '--json'], { cwd: REPO_ROOT, env });
+    const child = spawn(process.execPath, [HEARTH_BIN, 'app', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--cache-dir', scratchDir(), '--json'], { cwd: REPO_ROOT, env });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {

@@ -8,6 +8,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers/models.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +22,7 @@ let output = '';
 
 // Resolves with the first `ready` event; fails with what the CLI said if it exits first.
 function startServe(): Promise<string> {
-  const child = spawn(process.execPath, ['bin/hearth.js', 'serve', '--port', '0', '--rpc-port', '0', '--json'], {
+  const child = spawn(process.execPath, ['bin/hearth.js', 'serve', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--cache-dir', scratchDir(), '--json'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { MachineStatus } from '../../core/api/contract.js';
 import { startWebServer } from '../../core/api/web-server.js';
 import { appRoot } from '../../core/app-root.js';
-import { DEFAULT_RPC_PORT, HearthCore } from '../../core/hearth-core.js';
-import { usageError, type Command, type CommandContext } from '../command.js';
+import { HearthCore } from '../../core/hearth-core.js';
+import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT } from '../../core/worker/run-worker.js';
+import type { Command, CommandContext } from '../command.js';
 import { formatBytes } from '../format.js';
+import { portFlag, untilStopped } from '../serve-helpers.js';
 
 /** The web UI's default port when none is given. */
 export const DEFAULT_WEB_PORT = 7434;
@@ -14,8 +16,8 @@ export const DEFAULT_WEB_PORT = 7434;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'worker + the UI over HTTP (for headless boxes)',
-  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}; 0 = any free port)`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' } },
+  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--control-port N] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port)`,
+  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' } },
   run: serve,
 };
 
@@ -23,11 +25,16 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
   const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
   const port = portFlag(flags.port, DEFAULT_WEB_PORT, '--port');
   const rpcPort = portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port');
+  const controlPort = portFlag(flags['control-port'], DEFAULT_CONTROL_PORT, '--control-port');
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   // Off loopback the UI can load models and reach the cluster: require a token.
   const token = loopback ? undefined : randomBytes(18).toString('base64url');
 
-  const core = await HearthCore.start({ workerPort: rpcPort });
+  const core = await HearthCore.start({
+    workerPort: rpcPort,
+    controlPort,
+    tensorCacheDir: typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : undefined,
+  });
   const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token });
   const url = token ? `${web.url}?token=${token}` : web.url;
   out.event({ event: 'ready', url, host, port: Number(new URL(web.url).port) }, `Hearth is serving its UI at ${url}`);
@@ -43,11 +50,7 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
     output.event({ event: 'status', status }, describeWorker(status));
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped();
   out.note('Stopping…');
   await web.close();
   await core.stop();
@@ -65,11 +68,4 @@ function describeWorker({ worker }: MachineStatus): string | undefined {
     default:
       return undefined;
   }
-}
-
-function portFlag(value: string | boolean | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  const port = Number(value);
-  if (typeof value !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`${name} takes a port number from 0 to 65535, got "${String(value)}"`);
-  return port;
 }

@@ -19,7 +19,7 @@ export interface BuildProgress {
   fraction: number | null;
 }
 
-export type WorkerState = 'building' | 'starting' | 'serving' | 'stopped' | 'error';
+export type WorkerState = 'building' | 'starting' | 'serving' | 'restarting' | 'stopped' | 'error';
 
 /** The local RPC worker: the engine that offers this machine's devices to the cluster. */
 export interface WorkerStatus {
@@ -29,7 +29,7 @@ export interface WorkerStatus {
   devices: DeviceInfo[];
   /** Set while building the native tools. */
   build: BuildProgress | null;
-  /** What went wrong, with what to do, when state is "error". */
+  /** What went wrong, with what to do, when state is "error" or "restarting". */
   error: string | null;
 }
 

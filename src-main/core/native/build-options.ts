@@ -48,10 +48,17 @@ export async function readPatches(dir: string): Promise<SourcePatch[]> {
   );
 }
 
+/** The programs Hearth drives: the worker engine and the coordinator engine. */
+export const TOOL_TARGETS = ['ggml-rpc-server', 'llama-server'] as const;
+
+/** A CMake target of the llama.cpp tree that Hearth builds. */
+export type ToolTarget = (typeof TOOL_TARGETS)[number];
+
 /** What a build depends on; any change makes a new build folder. */
 export interface BuildInputs {
   release: string;
   patches: SourcePatch[];
+  targets: readonly ToolTarget[];
   options: string[];
   platform: string;
   arch: string;
@@ -63,6 +70,7 @@ export function buildKey(inputs: BuildInputs): string {
   hash.update(JSON.stringify({
     release: inputs.release,
     patches: inputs.patches.map((patch) => [patch.name, patch.contents]),
+    targets: inputs.targets,
     options: inputs.options,
     platform: inputs.platform,
     arch: inputs.arch,

@@ -3,17 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BuildProgress } from '../api/contract.js';
 import { HearthError } from '../errors.js';
-import { type BuildInputs, type SourcePatch } from './build-options.js';
+import type { BuildInputs, SourcePatch, ToolTarget } from './build-options.js';
 import { withBuildLock } from './build-lock.js';
 import type { LlamaSource } from './llama-source.js';
 import { runStep } from './run-step.js';
 import { assertToolchain } from './toolchain.js';
 
-/** Each tool target and the part of the progress bar its compile fills. */
-const TARGET_SHARES = [
-  { target: 'ggml-rpc-server', from: 0, to: 0.1 },
-  { target: 'llama-server', from: 0.1, to: 1 },
-] as const;
+// The share of the progress bar each target's compile fills: the worker engine is small,
+// the coordinator engine is most of the build.
+const TARGET_WEIGHT: Record<ToolTarget, number> = { 'ggml-rpc-server': 1, 'llama-server': 9 };
 
 /** What a finished build records beside its binaries (`build.json`). */
 export interface BuildRecord {
@@ -63,7 +61,11 @@ export async function buildTools(request: BuildRequest): Promise<BuildRecord> {
   // One target at a time: cmake's percentages restart per invocation, so each maps onto its
   // own stretch of the bar (the worker engine is small, the coordinator engine is most of it).
   const jobs = String(Math.max(1, os.availableParallelism()));
-  for (const { target, from, to } of TARGET_SHARES) {
+  const totalWeight = request.inputs.targets.reduce((sum, target) => sum + TARGET_WEIGHT[target], 0);
+  let done = 0;
+  for (const target of request.inputs.targets) {
+    const from = done / totalWeight;
+    const to = (done += TARGET_WEIGHT[target]) / totalWeight;
     report({ step: `compiling ${target}`, fraction: from });
     await runStep(`Compiling ${target}`, 'cmake', ['--build', cmakeDir, '--config', 'Release', '-j', jobs, '--target', target], {
       env,

@@ -5,7 +5,7 @@ import { appRoot } from '../app-root.js';
 import type { BuildProgress } from '../api/contract.js';
 import { hearthPaths, type HearthPaths } from '../paths.js';
 import { findBackendModules, linkBackendModules, systemLibraries, type BackendModule } from './backends.js';
-import { buildKey, cmakeOptions, readPatches, type BuildInputs } from './build-options.js';
+import { buildKey, cmakeOptions, readPatches, TOOL_TARGETS, type BuildInputs } from './build-options.js';
 import { buildToolsOnce, type BuildRecord } from './build.js';
 import { findLlamaSource, nodeLlamaCppDir, type LlamaSource } from './llama-source.js';
 
@@ -51,15 +51,20 @@ export interface ToolsLocation {
 
 /** Work out which build this checkout needs, without building. */
 export async function locateTools(options: ToolsOptions = {}): Promise<ToolsLocation> {
-  const paths = options.paths ?? hearthPaths(options.env);
   const source = await findLlamaSource();
-  const inputs: BuildInputs = {
+  return locateBuild(source, {
     release: source.release,
     patches: await readPatches(patchesDir()),
+    targets: TOOL_TARGETS,
     options: cmakeOptions(),
     platform: process.platform,
     arch: process.arch,
-  };
+  }, options);
+}
+
+/** Where a build of `inputs` lives in the per-user cache, and whether it is complete. */
+export function locateBuild(source: LlamaSource, inputs: BuildInputs, options: ToolsOptions = {}): ToolsLocation {
+  const paths = options.paths ?? hearthPaths(options.env);
   const key = buildKey(inputs);
   const buildsDir = path.join(paths.cacheDir, 'llama.cpp');
   const dir = path.join(buildsDir, key);
@@ -68,8 +73,12 @@ export async function locateTools(options: ToolsOptions = {}): Promise<ToolsLoca
 
 /** The tools, built from the bundled source first if this machine has no build for them yet. */
 export async function ensureTools(options: ToolsOptions = {}): Promise<LlamaTools> {
+  return ensureBuild(await locateTools(options), options);
+}
+
+/** Build `location` unless it is built, then open it. */
+export async function ensureBuild(location: ToolsLocation, options: ToolsOptions = {}): Promise<LlamaTools> {
   const env = options.env ?? process.env;
-  const location = await locateTools(options);
   if (!location.built) {
     await buildToolsOnce(
       { source: location.source, inputs: location.inputs, key: location.key, buildsDir: location.buildsDir, onProgress: options.onProgress, env },

@@ -14,6 +14,8 @@ export interface RpcServerOptions {
   cacheRoot: string;
   threads?: number;
   startTimeoutMs?: number;
+  /** Every line the server prints (its cache events among them). */
+  onLine?: (line: string) => void;
 }
 
 /** A running `ggml-rpc-server`. */
@@ -36,16 +38,19 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   if (!(await isPortFree(host, port))) {
     throw new HearthError('port-in-use', `Port ${port} on ${host} is already in use by another program: stop it, or give the worker another port (--rpc-port).`);
   }
-  const args = ['-H', host, '-p', String(port), '-c'];
+  // --exit-with-stdin (Hearth's patch): the server ends when Hearth does, even after a SIGKILL.
+  const args = ['-H', host, '-p', String(port), '-c', '--exit-with-stdin'];
   if (options.threads) args.push('-t', String(options.threads));
   // llama.cpp puts the cache in $LLAMA_CACHE/rpc.
-  const child = spawn(tools.rpcServer, args, { cwd: tools.cwd, env: { ...tools.env, LLAMA_CACHE: options.cacheRoot }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tools.rpcServer, args, { cwd: tools.cwd, env: { ...tools.env, LLAMA_CACHE: options.cacheRoot }, stdio: ['pipe', 'pipe', 'pipe'] });
 
   const tail: string[] = [];
   const devices: DeviceInfo[] = [];
   let rpcProtocol: string | null = null;
   let inDevices = false;
   const onLine = (line: string) => {
+    options.onLine?.(line);
+    if (line.startsWith('hearth-')) return; // events are not log lines
     tail.push(line);
     if (tail.length > 40) tail.shift();
     const version = /Starting RPC server v(\d+\.\d+\.\d+)/.exec(line);

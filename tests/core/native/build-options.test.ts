@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildKey, cmakeOptions, readPatches, type BuildInputs } from '../../../src-main/core/native/build-options.js';
+import { buildKey, cmakeOptions, readPatches, TOOL_TARGETS, type BuildInputs } from '../../../src-main/core/native/build-options.js';
 import { scratchDir } from '../../helpers/models.js';
 
-const base: BuildInputs = { release: 'v0.4.0', patches: [], options: cmakeOptions('linux'), platform: 'linux', arch: 'x64' };
+const base: BuildInputs = { release: 'v0.4.0', patches: [], targets: TOOL_TARGETS, options: cmakeOptions('linux'), platform: 'linux', arch: 'x64' };
 
 describe('build key', () => {
   it('names the release and changes with anything that changes the binaries', () => {
@@ -18,6 +18,7 @@ describe('build key', () => {
       { ...base, patches: [{ ...patch, contents: `${patch.contents}+one more line\n` }] },
       { ...base, options: [...base.options, '-DGGML_CUDA=ON'] },
       { ...base, arch: 'arm64' },
+      { ...base, targets: ['ggml-rpc-server'] },
     ];
     const keys = new Set([key, ...variants.map(buildKey)]);
     expect(keys.size).toBe(variants.length + 1);

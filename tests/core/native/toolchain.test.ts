@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTools } from '../../../src-main/core/native/build.js';
 import { findLlamaSource } from '../../../src-main/core/native/llama-source.js';
 import { assertToolchain, findOnPath } from '../../../src-main/core/native/toolchain.js';
-import { cmakeOptions } from '../../../src-main/core/native/build-options.js';
+import { cmakeOptions, TOOL_TARGETS } from '../../../src-main/core/native/build-options.js';
 import { isHearthError } from '../../../src-main/core/errors.js';
 import { scratchDir } from '../../helpers/models.js';
 
@@ -36,7 +36,7 @@ describe('the build toolchain check', () => {
     const source = await findLlamaSource();
     const error = await buildTools({
       source,
-      inputs: { release: source.release, patches: [], options: cmakeOptions(), platform: process.platform, arch: process.arch },
+      inputs: { release: source.release, patches: [], targets: TOOL_TARGETS, options: cmakeOptions(), platform: process.platform, arch: process.arch },
       key: 'test-key',
       buildsDir,
       env: { PATH: noCmake },

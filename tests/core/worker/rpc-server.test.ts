@@ -42,7 +42,7 @@ describe('startRpcServer', () => {
 
 describe('HearthCore', () => {
   it('serves this machine\'s devices through its worker and stops cleanly', async () => {
-    const core = await HearthCore.start({ workerPort: 0, tensorCacheDir: scratchDir() });
+    const core = await HearthCore.start({ workerPort: 0, controlPort: 0, tensorCacheDir: scratchDir() });
     const seen: string[] = [];
     core.on('status', (status) => seen.push(status.worker.state));
     let endpoint: string | undefined;

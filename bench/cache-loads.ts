@@ -1,0 +1,54 @@
+// Cold vs warm loads through one Hearth worker on loopback, and what verifying entries costs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
+import { runWorker } from '../src-main/core/worker/run-worker.js';
+import { median, medianOf, timeLoad } from './measure.js';
+
+/** One measured scenario: median seconds and every run. */
+export interface Scenario {
+  name: string;
+  seconds: number;
+  runs: number[];
+}
+
+async function withWorker<T>(tools: LlamaTools, cacheRoot: string, use: (endpoint: string) => Promise<T>): Promise<T> {
+  const worker = await runWorker({ tools, cacheRoot, host: '127.0.0.1', rpcPort: 0, controlPort: 0 });
+  try {
+    return await use(worker.service.status.endpoint);
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** Measure the load scenarios of the worker's cache on `model`. */
+export async function benchCacheLoads(model: string, runs: number): Promise<Scenario[]> {
+  const tools = await ensureTools();
+  const unverified: LlamaTools = { ...tools, env: { ...tools.env, HEARTH_RPC_VERIFY: '0' } };
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-'));
+  const warmRoot = path.join(scratch, 'warm');
+  const rpc = (endpoint: string) => ['--rpc', endpoint, '-ngl', '99'];
+  try {
+    const local = await medianOf(runs, () => timeLoad(tools, model, ['-ngl', '0', '--no-mmap']));
+    let coldRun = 0;
+    const cold = await medianOf(runs, () => withWorker(tools, path.join(scratch, `cold-${coldRun++}`), (endpoint) => timeLoad(tools, model, rpc(endpoint))));
+    // Fill the warm cache once, then reload from it with and without verification, interleaved
+    // so that both see the same page cache and machine load.
+    await withWorker(tools, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint)));
+    const verified: number[] = [];
+    const plain: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      verified.push(await withWorker(tools, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint))));
+      plain.push(await withWorker(unverified, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint))));
+    }
+    return [
+      { name: 'local load (no RPC, no mmap): baseline', seconds: local.median, runs: local.all },
+      { name: 'cold load through a Hearth worker', seconds: cold.median, runs: cold.all },
+      { name: 'warm load through a Hearth worker', seconds: median(verified), runs: verified },
+      { name: 'warm load, entry verification off', seconds: median(plain), runs: plain },
+    ];
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { CacheStore, type CacheEntry, type CacheSummary } from '../../core/cache/cache-store.js';
+import { HearthError } from '../../core/errors.js';
+import { hearthPaths } from '../../core/paths.js';
+import { claimCacheRoot, readWorkerClaim } from '../../core/worker/worker-claim.js';
+import { usageError, type Command } from '../command.js';
+import { formatBytes, table } from '../format.js';
+
+/** The cache operations, done either by the running worker (through its control API) or on the folder. */
+interface CacheAccess {
+  summary(): Promise<CacheSummary>;
+  entries(): Promise<CacheEntry[]>;
+  verify(): Promise<{ checked: number; damaged: { hash: string; reason: string }[] }>;
+  clear(model?: string): Promise<{ entries: number; bytes: number }>;
+  close(): Promise<void>;
+}
+
+/** `hearth cache ls | verify | clear [MODEL]`: look at and tidy a worker's tensor cache. */
+export const cacheCommand: Command = {
+  name: 'cache',
+  summary: 'list, verify or clear the tensor cache (all of it, or one model\'s entries)',
+  usage: 'hearth cache ls | verify | clear [MODEL] [--cache-dir D] [--json]',
+  options: { 'cache-dir': { type: 'string' } },
+  async run({ positionals, flags, out }) {
+    const [action, model, ...extra] = positionals;
+    if (!action || !['ls', 'verify', 'clear'].includes(action) || extra.length > 0 || (model !== undefined && action !== 'clear')) {
+      throw usageError(`Usage: ${cacheCommand.usage}`);
+    }
+    const root = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
+    const cache = await openCache(root);
+    try {
+      if (action === 'ls') {
+        const [summary, entries] = [await cache.summary(), await cache.entries()];
+        out.result({ ...summary, entryList: entries }, () => describeCache(summary, entries));
+      } else if (action === 'verify') {
+        const result = await cache.verify();
+        out.result(result, () =>
+          result.damaged.length === 0
+            ? `All ${result.checked} entries verified.`
+            : `${result.checked} entries checked; ${result.damaged.length} damaged and removed (they will be sent again at the next load):\n${result.damaged.map((d) => `  ${d.hash}: ${d.reason}`).join('\n')}`,
+        );
+      } else {
+        const freed = await cache.clear(model);
+        out.result(freed, () => `Removed ${freed.entries} entries, ${formatBytes(freed.bytes)}${model ? ` of model ${model}` : ''}.`);
+      }
+    } finally {
+      await cache.close();
+    }
+    return 0;
+  },
+};
+
+async function openCache(root: string): Promise<CacheAccess> {
+  const claim = await readWorkerClaim(root);
+  if (claim?.controlUrl) return viaWorker(claim.controlUrl);
+  // No worker serves the folder: work on it directly, holding it so none starts meanwhile.
+  const release = await claimCacheRoot(root, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
+  const store = await CacheStore.open({ root });
+  return {
+    summary: async () => store.summary(),
+    entries: async () => store.entries(),
+    verify: () => store.verifyAll(),
+    clear: (model) => store.clear(model),
+    close: async () => {
+      await store.flush();
+      await release();
+    },
+  };
+}
+
+function viaWorker(controlUrl: string): CacheAccess {
+  const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(new URL(route, controlUrl), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch((cause: unknown) => {
+      throw new HearthError('worker-unreachable', `The worker serving this cache did not answer at ${controlUrl}: ${(cause as Error).message}`);
+    });
+    const json = (await response.json()) as T & { error?: string };
+    if (!response.ok) throw new HearthError('worker-refused', json.error ?? `The worker answered ${response.status}`);
+    return json;
+  };
+  return {
+    summary: () => call('GET', 'v1/cache'),
+    entries: async () => (await call<{ entries: CacheEntry[] }>('GET', 'v1/cache/entries')).entries,
+    verify: () => call('POST', 'v1/cache/verify'),
+    clear: (model) => call('POST', 'v1/cache/clear', model === undefined ? {} : { model }),
+    close: async () => {},
+  };
+}
+
+function describeCache(summary: CacheSummary, entries: CacheEntry[]): string {
+  const head = table([
+    ['Cache', summary.dir],
+    ['Used', `${formatBytes(summary.usedBytes)} of ${formatBytes(summary.capBytes)}${summary.capIsDefault ? ' (default cap: a quarter of the disk)' : ''}, ${summary.entries} entries`],
+    ['Lifetime', `${summary.lifetime.hits} hits, ${summary.lifetime.misses} misses, ${formatBytes(summary.lifetime.bytesFromCache)} served from cache, ${formatBytes(summary.lifetime.bytesReceived)} received`],
+  ]);
+  const models = summary.models.map((m) => `  ${m.id}  ${m.name}: ${m.entries} entries, ${formatBytes(m.bytes)}`);
+  const rows = entries.map((e) => `  ${e.hash}  ${formatBytes(e.size).padStart(10)}  ${new Date(e.lastUsedMs).toISOString()}${e.pinned ? '  pinned' : ''}${e.models.length ? `  ${e.models.join(', ')}` : ''}`);
+  return [head, models.length ? `\nModels:\n${models.join('\n')}` : '', rows.length ? `\nEntries (most recently used first):\n${rows.join('\n')}` : ''].join('');
+}

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { hearthPaths } from '../../core/paths.js';
+import { ensureTools } from '../../core/native/tools.js';
+import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/worker/run-worker.js';
+import { usageError, type Command } from '../command.js';
+import { formatBytes } from '../format.js';
+import { parseSize } from '../parse-size.js';
+import { portFlag, untilStopped } from '../serve-helpers.js';
+
+/** `hearth worker`: this machine's GPU as a cached RPC worker, headless, until stopped. */
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'offer this machine\'s devices as a cached llama.cpp RPC worker',
+  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--port N] [--rpc-port N] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT})`,
+  options: { 'cache-dir': { type: 'string' }, 'cache-max': { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' } },
+  async run({ flags, out }) {
+    let capBytes: number | undefined;
+    if (typeof flags['cache-max'] === 'string') {
+      capBytes = parseSize(flags['cache-max']);
+      if (capBytes === undefined) throw usageError(`--cache-max takes a size such as 50G or 512MiB, got "${flags['cache-max']}"`);
+    }
+    const cacheRoot = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
+    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
+    const worker = await runWorker({
+      tools,
+      cacheRoot,
+      capBytes,
+      host: '127.0.0.1',
+      rpcPort: portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port'),
+      controlPort: portFlag(flags.port, DEFAULT_CONTROL_PORT, '--port'),
+    });
+    const status = worker.service.status;
+    const cache = worker.service.cache.summary();
+    out.event(
+      { event: 'ready', rpc: status.endpoint, control: worker.control.url, cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, devices: status.devices, rpcProtocol: status.rpcProtocol },
+      [
+        `Worker serving on ${status.endpoint} (RPC protocol ${status.rpcProtocol}), control API at ${worker.control.url}`,
+        ...status.devices.map((device) => `  ${device.name}: ${device.description}, ${formatBytes(device.freeBytes)} free of ${formatBytes(device.totalBytes)}`),
+        `Cache ${cache.dir}: ${cache.entries} entries, ${formatBytes(cache.usedBytes)} of ${formatBytes(cache.capBytes)}`,
+      ].join('\n'),
+    );
+    worker.service.on('status', (next: typeof status) => out.event({ event: 'status', worker: next }, next.state === 'restarting' ? `Worker restarting: ${next.lastError}` : `Worker ${next.state}`));
+    worker.service.on('cache', (event: { kind: string }) => out.event({ event: 'cache', ...event }));
+    await untilStopped();
+    out.note('Stopping…');
+    await worker.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,17 @@
+import { usageError } from './command.js';
+
+/** A port flag's value: a number from 0 (any free port) to 65535, or the default. */
+export function portFlag(value: string | boolean | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) throw usageError(`${name} takes a port number from 0 to 65535, got "${String(value)}"`);
+  return port;
+}
+
+/** Resolve when the user stops a long-running command (Ctrl-C) or the system asks it to end. */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -1,0 +1,171 @@
+// The worker's control API: HTTP + JSON on loopback, made to be carried over the secure link
+// between peers. Every argument is checked; mistakes get a 4xx that says what was wrong.
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import { isAllowedHost, urlHost } from '../api/host-check.js';
+import { HttpError, readJsonBody, sendJson } from '../api/http-replies.js';
+import { entryPath, EntryRefusedError, isEntryName } from '../cache/entry-files.js';
+import { HearthError } from '../errors.js';
+import type { WorkerService } from './worker-service.js';
+
+/** What the control API serves: the worker and facts about its tools. */
+export interface ControlTarget {
+  worker: WorkerService;
+  release: string;
+}
+
+/** A running control API. */
+export interface ControlApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_HASHES = 100_000;
+const HASH_PATH = /^\/v1\/cache\/entries\/([^/]+)$/;
+const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
+
+/** Start the control API on host:port (0 = any free port). */
+export async function startControlApi(target: ControlTarget, host: string, port: number): Promise<ControlApi> {
+  let boundPort = port;
+  const server = http.createServer((req, res) => {
+    // Refuse names a DNS-rebinding page could use to reach a loopback service.
+    if (!isAllowedHost(req.headers.host, { port: boundPort, listenHost: host, localAddress: req.socket.localAddress })) {
+      return sendJson(res, 403, { error: 'Host not allowed: address the worker by its IP address or localhost.' });
+    }
+    route(target, req, res).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
+      if (error instanceof EntryRefusedError) return sendJson(res, error.reason === 'bad-name' ? 400 : 422, { error: error.message, reason: error.reason });
+      if (error instanceof HearthError) return sendJson(res, 400, { error: error.message, code: error.code });
+      sendJson(res, 500, { error: `Internal error: ${(error as Error).message}` });
+    });
+  });
+  boundPort = await new Promise<number>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new HearthError(error.code === 'EADDRINUSE' ? 'port-in-use' : 'listen-failed', `The worker's control API cannot listen on ${host}:${port}: ${error.message}`)),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+  return {
+    url: `http://${urlHost(host)}:${boundPort}/`,
+    port: boundPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(target: ControlTarget, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { worker } = target;
+  const cache = worker.cache;
+  const url = new URL(req.url ?? '/', 'http://worker');
+  const key = `${req.method} ${url.pathname}`;
+
+  switch (key) {
+    case 'GET /v1/status':
+      return sendJson(res, 200, { release: target.release, worker: worker.status, cache: cache.summary() });
+    case 'GET /v1/devices':
+      return sendJson(res, 200, { devices: await worker.refreshDevices() });
+    case 'GET /v1/cache':
+      return sendJson(res, 200, cache.summary());
+    case 'GET /v1/cache/entries':
+      return sendJson(res, 200, { entries: cache.entries() });
+    case 'POST /v1/cache/has': {
+      const hashes = hashList(await jsonObject(req), 'hashes');
+      return sendJson(res, 200, { present: hashes.filter((hash) => cache.has(hash)), missing: hashes.filter((hash) => !cache.has(hash)) });
+    }
+    case 'POST /v1/cache/verify':
+      return sendJson(res, 200, await cache.verifyAll());
+    case 'POST /v1/cache/clear': {
+      const body = await jsonObject(req, true);
+      if (body.model !== undefined && typeof body.model !== 'string') throw new HttpError(400, '"model" must be a model id string');
+      return sendJson(res, 200, await cache.clear(body.model as string | undefined));
+    }
+    case 'POST /v1/cache/pins': {
+      const body = await jsonObject(req);
+      const ttlSeconds = body.ttlSeconds ?? 600;
+      if (typeof ttlSeconds !== 'number' || !(ttlSeconds > 0 && ttlSeconds <= 86_400)) throw new HttpError(400, '"ttlSeconds" must be a number of seconds from 1 to 86400');
+      return sendJson(res, 201, { id: cache.pin(hashList(body, 'hashes'), ttlSeconds * 1000) });
+    }
+    case 'POST /v1/models': {
+      const body = await jsonObject(req);
+      if (typeof body.id !== 'string' || !/^[\w.:-]{1,128}$/.test(body.id)) throw new HttpError(400, '"id" must be 1-128 letters, digits or ._:-');
+      if (typeof body.name !== 'string' || body.name.length > 512) throw new HttpError(400, '"name" must be a string of at most 512 characters');
+      cache.registerModel(body.id, body.name, hashList(body, 'hashes'));
+      res.statusCode = 204;
+      return void res.end();
+    }
+    case 'GET /v1/settings':
+      return sendJson(res, 200, settings(target));
+    case 'PATCH /v1/settings': {
+      const body = await jsonObject(req);
+      if (!('cacheMaxBytes' in body)) throw new HttpError(400, 'Nothing to change: send {"cacheMaxBytes": bytes | null}');
+      const cap = body.cacheMaxBytes;
+      if (cap !== null && (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 0)) throw new HttpError(400, '"cacheMaxBytes" must be a whole number of bytes, or null for the default');
+      await cache.setCap(cap as number | null);
+      return sendJson(res, 200, settings(target));
+    }
+  }
+
+  const entry = HASH_PATH.exec(url.pathname);
+  if (entry) return entryRoute(target, req, res, decodeURIComponent(entry[1]!));
+  const pin = PIN_PATH.exec(url.pathname);
+  if (pin && req.method === 'DELETE') {
+    res.statusCode = cache.unpin(decodeURIComponent(pin[1]!)) ? 204 : 404;
+    return void res.end();
+  }
+  sendJson(res, 404, { error: `No such route: ${req.method} ${url.pathname}` });
+}
+
+async function entryRoute(target: ControlTarget, req: http.IncomingMessage, res: http.ServerResponse, hash: string): Promise<void> {
+  const cache = target.worker.cache;
+  if (!isEntryName(hash)) throw new HttpError(400, `"${hash}" is not an entry name (16 lowercase hex digits)`);
+  switch (req.method) {
+    case 'PUT': {
+      const length = req.headers['content-length'];
+      if (length === undefined || !/^\d+$/.test(length)) throw new HttpError(411, 'PUT of an entry needs a Content-Length: the entry\'s size in bytes');
+      const { created } = await cache.put(hash, Number(length), req);
+      return sendJson(res, created ? 201 : 200, { hash, created });
+    }
+    case 'GET': {
+      // Only verified bytes leave the worker: a peer filling its cache from ours must get good data.
+      const verified = await cache.verify(hash);
+      if (!verified.ok) return sendJson(res, 404, { error: `No usable entry ${hash} (${verified.reason})` });
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': verified.size });
+      createReadStream(entryPath(cache.dir, hash)).on('error', () => res.destroy()).pipe(res);
+      return;
+    }
+    case 'DELETE': {
+      if (!cache.has(hash)) return sendJson(res, 404, { error: `No entry ${hash}` });
+      await cache.remove(hash);
+      res.statusCode = 204;
+      return void res.end();
+    }
+    default:
+      res.setHeader('Allow', 'GET, PUT, DELETE');
+      return sendJson(res, 405, { error: `Use GET, PUT or DELETE on an entry` });
+  }
+}
+
+function settings(target: ControlTarget) {
+  const cache = target.worker.cache;
+  return { cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, cacheMaxIsDefault: cache.summary().capIsDefault };
+}
+
+async function jsonObject(req: http.IncomingMessage, optional = false): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(req);
+  if (body === undefined && optional) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function hashList(body: Record<string, unknown>, field: string): string[] {
+  const value = body[field];
+  if (!Array.isArray(value)) throw new HttpError(400, `"${field}" must be an array of entry hashes`);
+  if (value.length > MAX_HASHES) throw new HttpError(413, `"${field}" holds more than ${MAX_HASHES} hashes`);
+  for (const hash of value) if (typeof hash !== 'string' || !isEntryName(hash)) throw new HttpError(400, `"${String(hash)}" in "${field}" is not an entry hash (16 lowercase hex digits)`);
+  return value as string[];
+}

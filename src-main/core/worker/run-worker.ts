@@ -1,0 +1,61 @@
+import { CacheStore } from '../cache/cache-store.js';
+import type { LlamaTools } from '../native/tools.js';
+import { startControlApi, type ControlApi } from './control-api.js';
+import { claimCacheRoot } from './worker-claim.js';
+import { WorkerService } from './worker-service.js';
+
+/** ggml-rpc-server's own default port, so a plain `llama-server --rpc host` finds a Hearth worker. */
+export const DEFAULT_RPC_PORT = 50052;
+/** The worker's control API port when none is given. */
+export const DEFAULT_CONTROL_PORT = 7435;
+
+export interface RunWorkerOptions {
+  tools: LlamaTools;
+  /** Cache root (entries in `<root>/rpc/`). */
+  cacheRoot: string;
+  /** A new cap to set and keep; undefined leaves the folder's cap as it is. */
+  capBytes?: number | null;
+  /** Loopback: peers come through the secure link. */
+  host: string;
+  rpcPort: number;
+  controlPort: number;
+  /** Supervisor timing (tests shorten it). */
+  initialBackoffMs?: number;
+}
+
+/** A worker with its cache and control API, as `hearth worker`, `hearth serve` and the app run it. */
+export interface RunningWorker {
+  service: WorkerService;
+  control: ControlApi;
+  stop(): Promise<void>;
+}
+
+/** Open the cache, start the supervised RPC server and the control API, and claim the cache folder. */
+export async function runWorker(options: RunWorkerOptions): Promise<RunningWorker> {
+  // Claim the folder first: opening the cache sweeps temporary files another worker may be writing.
+  const release = await claimCacheRoot(options.cacheRoot, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
+  const undo: (() => Promise<void>)[] = [release];
+  try {
+    const cache = await CacheStore.open({ root: options.cacheRoot });
+    if (options.capBytes !== undefined) await cache.setCap(options.capBytes);
+    const service = await WorkerService.start({
+      tools: options.tools,
+      cache,
+      host: options.host,
+      port: options.rpcPort,
+      initialBackoffMs: options.initialBackoffMs,
+    });
+    undo.unshift(() => service.stop());
+    const control = await startControlApi({ worker: service, release: options.tools.release }, options.host, options.controlPort);
+    undo.unshift(() => control.close());
+    await claimCacheRoot(options.cacheRoot, { pid: process.pid, controlUrl: control.url, rpcEndpoint: service.status.endpoint });
+    return { service, control, stop: () => runAll(undo) };
+  } catch (error) {
+    await runAll(undo);
+    throw error;
+  }
+}
+
+async function runAll(steps: (() => Promise<void>)[]): Promise<void> {
+  for (const step of steps) await step().catch(() => undefined);
+}

@@ -1,0 +1,150 @@
+import { EventEmitter } from 'node:events';
+import type { DeviceInfo } from '../api/contract.js';
+import { parseServerCacheEvent } from '../cache/cache-events.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import { sweepLeftovers } from '../cache/entry-files.js';
+import type { LlamaTools } from '../native/tools.js';
+import { freePort } from '../net/free-port.js';
+import { listDevices } from './devices.js';
+import { startRpcServer, type RpcServer } from './rpc-server.js';
+import { Supervisor, type SupervisorState } from './supervisor.js';
+
+/** The worker as its owners see it. */
+export interface WorkerServiceStatus {
+  state: 'starting' | 'serving' | 'restarting' | 'stopped';
+  /** host:port of the RPC server (stable across restarts). */
+  endpoint: string;
+  rpcProtocol: string;
+  devices: DeviceInfo[];
+  restarts: number;
+  /** Why the last run ended or failed to start, with what the server printed. */
+  lastError: string | null;
+}
+
+export interface WorkerServiceOptions {
+  tools: LlamaTools;
+  cache: CacheStore;
+  /** Listen address: loopback, so only the secure link (or this machine) reaches the server. */
+  host: string;
+  /** 0 picks a free port once; restarts reuse it so clients keep a stable address. */
+  port: number;
+  threads?: number;
+  /** Supervisor timing (tests shorten it). */
+  initialBackoffMs?: number;
+  /** How often to refresh the devices' free memory while serving. */
+  deviceRefreshMs?: number;
+}
+
+/** Free memory changes as models load and unload: ask ggml again this often. */
+const DEVICE_REFRESH_MS = 60_000;
+
+/**
+ * This machine's RPC worker: `ggml-rpc-server` with Hearth's cache, supervised (restarted
+ * with backoff after a crash), its cache events applied to the store. Emits `status`.
+ */
+export class WorkerService extends EventEmitter {
+  readonly cache: CacheStore;
+  readonly #supervisor: Supervisor<RpcServer>;
+  readonly #tools: LlamaTools;
+  readonly #refreshTimer: NodeJS.Timeout;
+  #status: WorkerServiceStatus;
+  #devicesCheckedAt = 0;
+
+  private constructor(options: WorkerServiceOptions, port: number) {
+    super();
+    this.cache = options.cache;
+    this.#tools = options.tools;
+    this.#refreshTimer = setInterval(() => void this.refreshDevices().catch(() => undefined), options.deviceRefreshMs ?? DEVICE_REFRESH_MS);
+    this.#refreshTimer.unref();
+    this.#status = {
+      state: 'starting',
+      endpoint: `${options.host}:${port}`,
+      rpcProtocol: options.tools.rpcProtocol,
+      devices: [],
+      restarts: 0,
+      lastError: null,
+    };
+    this.#supervisor = new Supervisor({
+      initialBackoffMs: options.initialBackoffMs,
+      launch: async () => {
+        // A server killed mid-write leaves temporary files: clear them before it starts again.
+        await sweepLeftovers(this.cache.dir);
+        return startRpcServer({
+          tools: options.tools,
+          host: options.host,
+          port,
+          cacheRoot: this.cache.root,
+          threads: options.threads,
+          onLine: (line) => this.#onLine(line),
+        });
+      },
+    });
+    this.#supervisor.on('state', (state: SupervisorState) => this.#onState(state));
+    this.#supervisor.on('running', (server: RpcServer) => this.#update({ devices: server.devices, rpcProtocol: server.rpcProtocol ?? this.#status.rpcProtocol }));
+  }
+
+  /** Start the worker; resolves once it serves, or rejects with why its first start failed. */
+  static async start(options: WorkerServiceOptions): Promise<WorkerService> {
+    const port = options.port || (await freePort(options.host));
+    const service = new WorkerService(options, port);
+    await service.#supervisor.start();
+    if (service.#status.state !== 'serving') {
+      const error = service.#status.lastError ?? 'the RPC server did not start';
+      await service.stop();
+      throw new Error(error);
+    }
+    return service;
+  }
+
+  get status(): WorkerServiceStatus {
+    return structuredClone(this.#status);
+  }
+
+  /** The running server's process id (for tests and diagnostics), or null between restarts. */
+  get pid(): number | null {
+    return this.#supervisor.current?.pid ?? null;
+  }
+
+  /** Ask ggml for the served devices' memory now (a separate short process; the server keeps serving). */
+  async refreshDevices(): Promise<DeviceInfo[]> {
+    // Each refresh starts a process that loads every backend: at most one every few seconds.
+    if (Date.now() - this.#devicesCheckedAt < 5_000) return this.#status.devices;
+    this.#devicesCheckedAt = Date.now();
+    const served = new Set(this.#status.devices.map((device) => device.name));
+    const fresh = (await listDevices(this.#tools)).filter((device) => served.has(device.name));
+    if (fresh.length > 0 && this.#status.state === 'serving') {
+      this.#update({ devices: fresh.map(({ name, description, totalBytes, freeBytes }) => ({ name, description, totalBytes, freeBytes })) });
+    }
+    return this.#status.devices;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#refreshTimer);
+    await this.#supervisor.stop();
+    await this.cache.flush();
+  }
+
+  #onLine(line: string): void {
+    const event = parseServerCacheEvent(line);
+    if (!event) return;
+    void this.cache.onServerEvent(event).then(() => this.emit('cache', event));
+  }
+
+  #onState(state: SupervisorState): void {
+    switch (state.state) {
+      case 'running':
+        return this.#update({ state: 'serving' });
+      case 'restarting':
+        return this.#update({ state: 'restarting', restarts: this.#supervisor.restarts, lastError: state.reason });
+      case 'starting':
+        return this.#update({ state: 'starting' });
+      case 'stopped':
+        return this.#update({ state: 'stopped' });
+    }
+  }
+
+  #update(change: Partial<WorkerServiceStatus>): void {
+    this.#status = { ...this.#status, ...change };
+    this.emit('status', this.status);
+  }
+}

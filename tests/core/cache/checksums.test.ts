@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { Crc32c, Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+
+// Deterministic bytes covering every value and every alignment.
+function sampleBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (Math.imul(i, 2654435761) >>> 13) & 0xff;
+  return bytes;
+}
+
+// The definition, in BigInt: slow, but obviously llama.cpp's `fnv_hash`.
+function referenceFnv(bytes: Uint8Array): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
+}
+
+// Feeds `bytes` in chunks of the given sizes, cycling through them.
+function chunked<T extends { update(bytes: Uint8Array): T }>(hasher: T, bytes: Uint8Array, sizes: number[]): T {
+  for (let offset = 0, turn = 0; offset < bytes.length; turn++) {
+    const size = sizes[turn % sizes.length]!;
+    hasher.update(bytes.subarray(offset, offset + size));
+    offset += size;
+  }
+  return hasher;
+}
+
+describe('Crc32c', () => {
+  it('matches the CRC-32C check values', () => {
+    expect(new Crc32c().update(text('123456789')).hex()).toBe('e3069283');
+    expect(new Crc32c().update(text('123456789')).digest()).toBe(0xe3069283);
+    expect(new Crc32c().update(new Uint8Array(32)).hex()).toBe('8a9136aa');
+    expect(new Crc32c().update(new Uint8Array(32).fill(0xff)).hex()).toBe('62a8ab43');
+    expect(new Crc32c().hex()).toBe('00000000');
+  });
+
+  it('gives the same result however the bytes are chunked', () => {
+    const bytes = sampleBytes(10_007);
+    const whole = new Crc32c().update(bytes).hex();
+    for (const sizes of [[1], [3, 5, 7], [8], [9, 1000], [4096]]) {
+      expect(chunked(new Crc32c(), bytes, sizes).hex()).toBe(whole);
+    }
+  });
+});
+
+describe('Fnv1a64', () => {
+  it('matches the FNV-1a 64 test vectors', () => {
+    expect(new Fnv1a64().digestHex()).toBe('cbf29ce484222325');
+    expect(new Fnv1a64().update(text('')).digestHex()).toBe('cbf29ce484222325');
+    expect(new Fnv1a64().update(text('a')).digestHex()).toBe('af63dc4c8601ec8c');
+    expect(new Fnv1a64().update(text('foobar')).digestHex()).toBe('85944171f73967e8');
+  });
+
+  it('agrees with a BigInt reference on every byte value', () => {
+    const bytes = sampleBytes(5000);
+    expect(new Fnv1a64().update(bytes).digestHex()).toBe(referenceFnv(bytes));
+  });
+
+  it('gives the same result however the bytes are chunked', () => {
+    const bytes = sampleBytes(10_007);
+    const whole = new Fnv1a64().update(bytes).digestHex();
+    for (const sizes of [[1], [3, 5, 7], [8], [9, 1000], [4096]]) {
+      expect(chunked(new Fnv1a64(), bytes, sizes).digestHex()).toBe(whole);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+// Loads through a real Hearth worker: real llama-server → real ggml-rpc-server with the cache.
+import { open, readdir, truncate, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
+import { checkPath, entryPath, isEntryName, verifyEntry } from '../../../src-main/core/cache/entry-files.js';
+import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
+import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
+import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
+import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { syntheticModel } from '../../helpers/models.js';
+import { startTestWorker } from '../../helpers/worker.js';
+
+const PROMPT = 'The warm hearth of the cluster';
+const TOKENS = 12;
+
+let tools: LlamaTools;
+let model: string;
+let expected: ExpectedEntry[];
+let local: Completion;
+
+/** Greedy output of the model loaded through the worker at `endpoint`, and the worker's stats for that load. */
+async function loadThrough(worker: RunningWorker): Promise<{ completion: Completion; load: CacheStats }> {
+  const loadsBefore = worker.service.cache.summary().loads;
+  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
+  let completion: Completion;
+  try {
+    completion = await server.complete(PROMPT, TOKENS);
+  } finally {
+    await server.stop();
+  }
+  // The load's numbers are complete once the server has seen the client go.
+  const load = await eventually(() => {
+    const { lastLoad, loads } = worker.service.cache.summary();
+    return loads > loadsBefore ? lastLoad ?? undefined : undefined;
+  }, 10_000, 'the RPC client to disconnect');
+  return { completion, load };
+}
+
+async function entryFiles(worker: { cacheRoot: string }): Promise<string[]> {
+  return (await readdir(path.join(worker.cacheRoot, 'rpc'))).filter(isEntryName).sort();
+}
+
+beforeAll(async () => {
+  tools = await ensureTools();
+  model = await syntheticModel('cacheSized');
+  expected = await expectedEntries(model);
+  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
+  try {
+    local = await server.complete(PROMPT, TOKENS);
+  } finally {
+    await server.stop();
+  }
+});
+
+describe('loads through a Hearth worker', () => {
+  let worker: RunningWorker & { cacheRoot: string };
+  beforeAll(async () => {
+    worker = await startTestWorker();
+  });
+  afterAll(() => worker?.stop());
+
+  it('a cold load fills the cache with one verified entry per large tensor the worker holds', async () => {
+    const cold = await loadThrough(worker);
+    expect(cold.completion).toEqual(local);
+    expect(await entryFiles(worker)).toEqual(expected.map((entry) => entry.hash).sort());
+    for (const entry of expected) expect(await verifyEntry(path.join(worker.cacheRoot, 'rpc'), entry.hash)).toEqual({ ok: true, size: entry.size });
+    expect(cold.load).toMatchObject({ stores: expected.length, misses: expected.length, hits: 0 });
+  });
+
+  it('a warm load hits every entry, and the worker receives at least their bytes less', async () => {
+    const coldReceived = worker.service.cache.summary().lastLoad!.bytesReceived;
+    const warm = await loadThrough(worker);
+    expect(warm.completion).toEqual(local);
+    const cachedBytes = expected.reduce((sum, entry) => sum + entry.size, 0);
+    expect(warm.load).toMatchObject({ hits: expected.length, misses: 0, stores: 0, bytesFromCache: cachedBytes });
+    expect(coldReceived - warm.load.bytesReceived).toBeGreaterThanOrEqual(cachedBytes);
+  });
+
+  it('never uses a damaged entry: truncated, flipped or orphaned entries are dropped and sent again', async () => {
+    const dir = path.join(worker.cacheRoot, 'rpc');
+    const [truncated, flipped, bare] = expected;
+    await truncate(entryPath(dir, truncated!.hash), truncated!.size / 2);
+    const file = await open(entryPath(dir, flipped!.hash), 'r+');
+    await file.write(Buffer.alloc(4096, 0x5a), 0, 4096, 1_000_000);
+    await file.close();
+    await unlink(checkPath(dir, bare!.hash)); // no sidecar: checked against its name, then kept
+
+    const drops: string[] = [];
+    worker.service.on('cache', (event: { kind: string; hash?: string }) => event.kind === 'drop' && drops.push(event.hash!));
+    const reload = await loadThrough(worker);
+    expect(reload.completion).toEqual(local);
+    expect(drops.sort()).toEqual([truncated!.hash, flipped!.hash].sort());
+    expect(reload.load).toMatchObject({ misses: 2, stores: 2, hits: expected.length - 2 });
+    for (const entry of expected) expect(await verifyEntry(dir, entry.hash)).toEqual({ ok: true, size: entry.size });
+  });
+});
+
+describe('a bounded cache', () => {
+  it('evicts the least recently used entries under a small cap, but never pinned ones', async () => {
+    const total = expected.reduce((sum, entry) => sum + entry.size, 0);
+    const cap = Math.floor(total / 2);
+    const worker = await startTestWorker({ capBytes: cap });
+    try {
+      await loadThrough(worker);
+      const cache = worker.service.cache;
+      expect(cache.usedBytes).toBeLessThanOrEqual(cap);
+      expect(cache.summary().lifetime.stores).toBe(expected.length);
+      const kept = await entryFiles(worker);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(expected.length);
+
+      // A load that announces its entries pins them: nothing it needs is evicted, even over the cap.
+      const pin = cache.pin(expected.map((entry) => entry.hash), 60_000);
+      await loadThrough(worker);
+      expect(await entryFiles(worker)).toEqual(expected.map((entry) => entry.hash).sort());
+      expect(cache.usedBytes).toBeGreaterThan(cap);
+      cache.unpin(pin);
+      await cache.evictToCap();
+      expect(cache.usedBytes).toBeLessThanOrEqual(cap);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+describe('crashes', () => {
+  it('kill -9 of the RPC server mid-load leaves no partial entry, and the worker comes back', async () => {
+    const worker = await startTestWorker();
+    try {
+      const firstPid = worker.service.pid!;
+      // Kill the server as soon as it has stored its first entry: the next tensors are being received.
+      const killed = new Promise<void>((resolve) => {
+        worker.service.on('cache', (event: { kind: string }) => {
+          if (event.kind === 'store' && worker.service.pid === firstPid) {
+            process.kill(firstPid, 'SIGKILL');
+            resolve();
+          }
+        });
+      });
+      const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'], readyTimeoutMs: 30_000 }).catch(() => null);
+      await killed;
+      await server?.stop();
+
+      await eventually(() => (worker.service.status.state === 'serving' && worker.service.pid !== firstPid ? true : undefined), 15_000, 'the supervisor to restart the RPC server');
+      expect(worker.service.status.restarts).toBeGreaterThanOrEqual(1);
+      const dir = path.join(worker.cacheRoot, 'rpc');
+      const names = await readdir(dir);
+      expect(names.filter((name) => name.includes('.tmp-'))).toEqual([]);
+      for (const hash of names.filter(isEntryName)) expect((await verifyEntry(dir, hash)).ok).toBe(true);
+
+      const after = await loadThrough(worker);
+      expect(after.completion).toEqual(local);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
