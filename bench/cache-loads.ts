@@ -13,6 +13,12 @@ export interface Scenario {
   runs: number[];
 }
 
+/** The load scenarios, and the integrity check's cost as the median ratio of paired warm loads. */
+export interface CacheLoadResults {
+  scenarios: Scenario[];
+  integrityCost: number;
+}
+
 async function withWorker<T>(tools: LlamaTools, cacheRoot: string, use: (endpoint: string) => Promise<T>): Promise<T> {
   const worker = await runWorker({ tools, cacheRoot, host: '127.0.0.1', rpcPort: 0, controlPort: 0 });
   try {
@@ -23,7 +29,7 @@ async function withWorker<T>(tools: LlamaTools, cacheRoot: string, use: (endpoin
 }
 
 /** Measure the load scenarios of the worker's cache on `model`. */
-export async function benchCacheLoads(model: string, runs: number): Promise<Scenario[]> {
+export async function benchCacheLoads(model: string, runs: number): Promise<CacheLoadResults> {
   const tools = await ensureTools();
   const unverified: LlamaTools = { ...tools, env: { ...tools.env, HEARTH_RPC_VERIFY: '0' } };
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-'));
@@ -38,16 +44,20 @@ export async function benchCacheLoads(model: string, runs: number): Promise<Scen
     await withWorker(tools, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint)));
     const verified: number[] = [];
     const plain: number[] = [];
-    for (let i = 0; i < runs; i++) {
+    // The check's cost is small next to the load's noise: more pairs, compared pair by pair.
+    for (let i = 0; i < runs * 2 - 1; i++) {
       verified.push(await withWorker(tools, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint))));
       plain.push(await withWorker(unverified, warmRoot, (endpoint) => timeLoad(tools, model, rpc(endpoint))));
     }
-    return [
-      { name: 'local load (no RPC, no mmap): baseline', seconds: local.median, runs: local.all },
-      { name: 'cold load through a Hearth worker', seconds: cold.median, runs: cold.all },
-      { name: 'warm load through a Hearth worker', seconds: median(verified), runs: verified },
-      { name: 'warm load, entry verification off', seconds: median(plain), runs: plain },
-    ];
+    return {
+      scenarios: [
+        { name: 'local load (no RPC, no mmap): baseline', seconds: local.median, runs: local.all },
+        { name: 'cold load through a Hearth worker', seconds: cold.median, runs: cold.all },
+        { name: 'warm load through a Hearth worker', seconds: median(verified), runs: verified },
+        { name: 'warm load, entry verification off', seconds: median(plain), runs: plain },
+      ],
+      integrityCost: median(verified.map((seconds, i) => seconds / plain[i]! - 1)),
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -45,7 +45,8 @@ async function rpcServersOn(endpoint: string): Promise<number[]> {
 
 describe('hearth worker', () => {
   it('serves its devices on loopback and answers on its control API', async () => {
-    const { child, ready } = await startWorkerCli(scratchDir());
+    // A cache folder that does not exist yet is made.
+    const { child, ready } = await startWorkerCli(path.join(scratchDir(), 'new', 'cache'));
     try {
       expect(ready.rpc).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(ready.devices.map((device) => device.name)).toContain('CPU');

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
 
@@ -32,6 +32,7 @@ export async function claimCacheRoot(root: string, claim: WorkerClaim): Promise<
   if (other && other.pid !== claim.pid) {
     throw new HearthError('cache-in-use', `Another Hearth worker (process ${other.pid}, control API ${other.controlUrl}) already serves the cache folder ${root}: stop it, or give this one another --cache-dir.`);
   }
+  await mkdir(root, { recursive: true });
   await writeFile(claimPath(root), `${JSON.stringify(claim)}\n`);
   return () => rm(claimPath(root), { force: true });
 }
