@@ -72,6 +72,8 @@ export class CacheStore {
   #saveTimer: NodeJS.Timeout | null = null;
   #lastStamp = 0;
   #loads = 0;
+  /** Entries the connected RPC client has loaded (hit or stored) since it connected. */
+  readonly #inUse = new Set<string>();
 
   private constructor(options: CacheStoreOptions, index: CacheIndexData, diskBytes: number) {
     this.root = options.root;
@@ -226,32 +228,40 @@ export class CacheStore {
 
   /** Apply an event of the RPC server: use times, new and dropped entries, statistics. */
   async onServerEvent(event: ServerCacheEvent): Promise<void> {
-    if (event.kind === 'client-open') this.#currentLoad = emptyStats();
+    if (event.kind === 'client-open') {
+      this.#currentLoad = emptyStats();
+      this.#inUse.clear();
+    }
     countEvent(this.#index.lifetime, event);
     if (this.#currentLoad) countEvent(this.#currentLoad, event);
     if (event.kind === 'client-close') {
-      // llama-server opens several short probing connections before the one that loads tensors;
-      // only a connection that moved tensors counts as a load.
       const load = this.#currentLoad;
+      this.#currentLoad = null;
+      // The client is gone: what it held may now go, if the cache is over its cap.
+      this.#inUse.clear();
+      await this.evictToCap();
+      // llama-server opens several short probing connections before the one that loads tensors;
+      // only a connection that moved tensors counts as a load (counted last: its effects are done).
       if (load && (load.hits + load.misses > 0 || load.bytesReceived > PROBE_BYTES)) {
         this.#lastLoad = load;
         this.#loads++;
       }
-      this.#currentLoad = null;
     }
     if (event.kind === 'drop') this.#forget(event.hash);
     // A hit also tells us of an entry written behind our back (the server only hits real files).
     if (event.kind === 'hit' || event.kind === 'store') {
       this.#sizes.set(event.hash, event.bytes);
       this.#touch(event.hash);
-      await this.evictToCap(new Set([event.hash]));
+      this.#inUse.add(event.hash);
+      await this.evictToCap();
     }
     this.#scheduleSave();
   }
 
-  /** Delete least recently used, unpinned entries until the cache fits its cap. */
+  /** Delete least recently used entries, never pinned or in use by the connected client, until the cache fits its cap. */
   async evictToCap(keep: Set<string> = new Set()): Promise<string[]> {
-    const pinned = this.#pinnedHashes();
+    // Besides pins, entries the connected client loaded are in use: its model holds them.
+    const pinned = new Set([...this.#pinnedHashes(), ...this.#inUse]);
     let over = this.usedBytes - this.capBytes;
     const evicted: string[] = [];
     if (over <= 0) return evicted;

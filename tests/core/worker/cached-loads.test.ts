@@ -97,6 +97,24 @@ describe('loads through a Hearth worker', () => {
 });
 
 describe('a bounded cache', () => {
+  it('keeps what a running load uses, even over the cap, until its client goes', async () => {
+    const total = expected.reduce((sum, entry) => sum + entry.size, 0);
+    const worker = await startTestWorker({ capBytes: Math.floor(total / 3) });
+    try {
+      const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
+      try {
+        expect(await server.complete(PROMPT, TOKENS)).toEqual(local);
+        // The model is loaded and serving: every entry it came from is still there.
+        expect(await entryFiles(worker)).toEqual(expected.map((entry) => entry.hash).sort());
+      } finally {
+        await server.stop();
+      }
+      await eventually(() => (worker.service.cache.usedBytes <= Math.floor(total / 3) ? true : undefined), 10_000, 'eviction after the load ended');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('evicts the least recently used entries under a small cap, but never pinned ones', async () => {
     const total = expected.reduce((sum, entry) => sum + entry.size, 0);
     const cap = Math.floor(total / 2);
