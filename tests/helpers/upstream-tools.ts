@@ -15,7 +15,12 @@ export async function ensureUpstreamRpc(): Promise<LlamaTools> {
     platform: process.platform,
     arch: process.arch,
   });
+  let last = '';
   return ensureBuild(location, {
-    onProgress: ({ step, fraction }) => process.stderr.write(`[upstream rpc build] ${fraction === null ? '' : `${Math.round(fraction * 100)}% `}${step}\n`),
+    onProgress: ({ step, fraction }) => {
+      const line = `[upstream rpc build] ${fraction === null ? '' : `${Math.floor(fraction * 10) * 10}% `}${step}`;
+      if (line !== last) process.stderr.write(`${line}\n`);
+      last = line;
+    },
   });
 }
