@@ -51,11 +51,12 @@ export const cacheCommand: Command = {
 };
 
 async function openCache(root: string): Promise<CacheAccess> {
-  const claim = await readWorkerClaim(root);
-  if (claim?.controlUrl) return viaWorker(claim.controlUrl);
+  const worker = await readWorkerClaim(root);
+  if (worker?.controlUrl) return viaWorker(worker.controlUrl);
   // No worker serves the folder: work on it directly, holding it so none starts meanwhile.
-  const release = await claimCacheRoot(root, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
-  const store = await CacheStore.open({ root });
+  const claim = await claimCacheRoot(root, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
+  // Looking must not change anything: no eviction on open.
+  const store = await CacheStore.open({ root, evict: false });
   return {
     summary: async () => store.summary(),
     entries: async () => store.entries(),
@@ -63,7 +64,7 @@ async function openCache(root: string): Promise<CacheAccess> {
     clear: (model) => store.clear(model),
     close: async () => {
       await store.flush();
-      await release();
+      await claim.release();
     },
   };
 }

@@ -19,6 +19,8 @@ export interface CacheIndexData {
   lifetime: CacheStats;
 }
 
+let saves = 0;
+
 /** The index file of a cache root. */
 export function indexPath(root: string): string {
   return path.join(root, 'hearth-cache.json');
@@ -26,7 +28,7 @@ export function indexPath(root: string): string {
 
 /** Read the index; a missing or unreadable one starts empty (the entries on disk stay the truth). */
 export async function loadIndex(root: string): Promise<CacheIndexData> {
-  const empty: CacheIndexData = { version: 1, capBytes: null, lastUsed: {}, models: {}, lifetime: emptyStats() };
+  const empty: CacheIndexData = { version: 1, capBytes: null, lastUsed: {}, models: validModels(null), lifetime: emptyStats() };
   try {
     const data = JSON.parse(await readFile(indexPath(root), 'utf8')) as Partial<CacheIndexData>;
     if (data.version !== 1) return empty;
@@ -34,7 +36,7 @@ export async function loadIndex(root: string): Promise<CacheIndexData> {
       version: 1,
       capBytes: typeof data.capBytes === 'number' && data.capBytes >= 0 ? data.capBytes : null,
       lastUsed: data.lastUsed && typeof data.lastUsed === 'object' ? data.lastUsed : {},
-      models: data.models && typeof data.models === 'object' ? data.models : {},
+      models: validModels(data.models),
       lifetime: { ...emptyStats(), ...data.lifetime },
     };
   } catch {
@@ -42,10 +44,21 @@ export async function loadIndex(root: string): Promise<CacheIndexData> {
   }
 }
 
+// Null-prototype records: a model id such as "constructor" or "__proto__" is just a key.
+function validModels(value: unknown): Record<string, ModelRecord> {
+  const models = Object.create(null) as Record<string, ModelRecord>;
+  if (!value || typeof value !== 'object') return models;
+  for (const [id, record] of Object.entries(value as Record<string, unknown>)) {
+    const { name, hashes } = (record ?? {}) as Partial<ModelRecord>;
+    if (typeof name === 'string' && Array.isArray(hashes) && hashes.every((hash) => typeof hash === 'string')) models[id] = { name, hashes };
+  }
+  return models;
+}
+
 /** Write the index atomically: a crash leaves the old file or the new one, never half of one. */
 export async function saveIndex(root: string, data: CacheIndexData): Promise<void> {
   const target = indexPath(root);
-  const temp = `${target}.tmp-${process.pid}`;
+  const temp = `${target}.tmp-${process.pid}-${++saves}`;
   await writeFile(temp, JSON.stringify(data));
   await rename(temp, target);
 }

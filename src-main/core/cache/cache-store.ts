@@ -5,7 +5,7 @@ import { HearthError } from '../errors.js';
 import type { ServerCacheEvent } from './cache-events.js';
 import { loadIndex, saveIndex, type CacheIndexData } from './cache-index-file.js';
 import { countEvent, emptyStats, type CacheStats } from './cache-stats.js';
-import { admitEntry, listEntries, removeEntry, sweepLeftovers, verifyEntry } from './entry-files.js';
+import { admitEntry, listEntries, removeEntry, sweepLeftovers, verifyEntry, type VerifyResult } from './entry-files.js';
 
 /** One cached tensor. */
 export interface CacheEntry {
@@ -41,6 +41,8 @@ export interface CacheStoreOptions {
   clock?: () => number;
   /** Bytes of the disk holding the cache, to size the default cap (tests pass their own). */
   diskBytes?: number;
+  /** Evict down to the cap on opening (a worker does; a look with `hearth cache ls` does not). */
+  evict?: boolean;
 }
 
 /** More than a probing connection ever sends (hello, device queries). */
@@ -70,6 +72,8 @@ export class CacheStore {
   #lastLoad: CacheStats | null = null;
   #currentLoad: CacheStats | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
+  /** Changes to the entries run one at a time: an eviction never races a hit, a put or another eviction. */
+  #queue: Promise<unknown> = Promise.resolve();
   #lastStamp = 0;
   #loads = 0;
   /** Entries the connected RPC client has loaded (hit or stored) since it connected. */
@@ -99,7 +103,7 @@ export class CacheStore {
       store.#index.lastUsed[entry.hash] ??= entry.mtimeMs;
     }
     for (const hash of Object.keys(store.#index.lastUsed)) if (!store.#sizes.has(hash)) delete store.#index.lastUsed[hash];
-    await store.evictToCap();
+    if (options.evict !== false) await store.evictToCap();
     return store;
   }
 
@@ -118,7 +122,7 @@ export class CacheStore {
   async setCap(capBytes: number | null): Promise<void> {
     if (capBytes !== null && (!Number.isSafeInteger(capBytes) || capBytes < 0)) throw new HearthError('bad-cap', `A cache cap must be a whole number of bytes, got ${capBytes}`);
     this.#index.capBytes = capBytes;
-    await this.evictToCap();
+    await this.#serial(() => this.#evict());
     this.#scheduleSave();
   }
 
@@ -158,15 +162,22 @@ export class CacheStore {
 
   /** Admit an entry from a stream: verified against its hash and size before it becomes visible. */
   async put(hash: string, size: number, source: AsyncIterable<Uint8Array>): Promise<{ created: boolean }> {
+    // Refuse up front what could never stay: bytes past the cap would only be evicted again.
+    const room = this.capBytes - this.summary().pinnedBytes;
+    if (size > room && !this.has(hash)) throw new HearthError('cache-full', `Entry ${hash} (${size} bytes) does not fit the cache's cap (${room} bytes free of pins): raise the cap or clear space.`);
+    const free = await statfs(this.dir).then((info) => info.bavail * info.bsize);
+    if (size > free && !this.has(hash)) throw new HearthError('disk-full', `Entry ${hash} (${size} bytes) does not fit on the disk (${free} bytes free).`);
     const result = await admitEntry(this.dir, hash, size, source);
-    this.#sizes.set(hash, size);
-    this.#touch(hash);
-    await this.evictToCap(new Set([hash]));
+    await this.#serial(async () => {
+      this.#sizes.set(hash, size);
+      this.#touch(hash);
+      await this.#evict(new Set([hash]));
+    });
     return result;
   }
 
   /** Check an entry's bytes against its sidecar (or its name); a damaged one is removed. */
-  async verify(hash: string): Promise<Awaited<ReturnType<typeof verifyEntry>>> {
+  async verify(hash: string): Promise<VerifyResult> {
     const result = await verifyEntry(this.dir, hash);
     if (!result.ok && result.reason !== 'missing') await this.remove(hash);
     if (!result.ok && result.reason === 'missing') this.#forget(hash);
@@ -185,6 +196,15 @@ export class CacheStore {
   }
 
   async remove(hash: string): Promise<void> {
+    await this.#serial(() => this.#remove(hash));
+  }
+
+  /** Whether a load holds the entry (a pin, or the connected client loaded it). */
+  isHeld(hash: string): boolean {
+    return this.#inUse.has(hash) || this.#pinnedHashes().has(hash);
+  }
+
+  async #remove(hash: string): Promise<void> {
     await removeEntry(this.dir, hash);
     this.#forget(hash);
   }
@@ -194,20 +214,21 @@ export class CacheStore {
     let hashes: string[];
     if (modelId === undefined) hashes = [...this.#sizes.keys()];
     else {
-      const model = this.#index.models[modelId];
+      const model = Object.hasOwn(this.#index.models, modelId) ? this.#index.models[modelId] : undefined;
       if (!model) throw new HearthError('unknown-model', `No model "${modelId}" is registered with this cache.`);
       hashes = model.hashes.filter((hash) => this.#sizes.has(hash));
     }
-    const pinned = this.#pinnedHashes();
-    let bytes = 0;
-    let entries = 0;
-    for (const hash of hashes) {
-      if (pinned.has(hash)) continue;
-      bytes += this.#sizes.get(hash) ?? 0;
-      entries++;
-      await this.remove(hash);
-    }
-    return { entries, bytes };
+    return this.#serial(async () => {
+      let bytes = 0;
+      let entries = 0;
+      for (const hash of hashes) {
+        if (this.isHeld(hash) || !this.#sizes.has(hash)) continue;
+        bytes += this.#sizes.get(hash) ?? 0;
+        entries++;
+        await this.#remove(hash);
+      }
+      return { entries, bytes };
+    });
   }
 
   /** Keep these entries through eviction while a load needs them (until unpinned or `ttlMs` passes). */
@@ -227,7 +248,11 @@ export class CacheStore {
   }
 
   /** Apply an event of the RPC server: use times, new and dropped entries, statistics. */
-  async onServerEvent(event: ServerCacheEvent): Promise<void> {
+  onServerEvent(event: ServerCacheEvent): Promise<void> {
+    return this.#serial(() => this.#apply(event));
+  }
+
+  async #apply(event: ServerCacheEvent): Promise<void> {
     if (event.kind === 'client-open') {
       this.#currentLoad = emptyStats();
       this.#inUse.clear();
@@ -239,7 +264,7 @@ export class CacheStore {
       this.#currentLoad = null;
       // The client is gone: what it held may now go, if the cache is over its cap.
       this.#inUse.clear();
-      await this.evictToCap();
+      await this.#evict();
       // llama-server opens several short probing connections before the one that loads tensors;
       // only a connection that moved tensors counts as a load (counted last: its effects are done).
       if (load && (load.hits + load.misses > 0 || load.bytesReceived > PROBE_BYTES)) {
@@ -253,26 +278,28 @@ export class CacheStore {
       this.#sizes.set(event.hash, event.bytes);
       this.#touch(event.hash);
       this.#inUse.add(event.hash);
-      await this.evictToCap();
+      await this.#evict();
     }
     this.#scheduleSave();
   }
 
   /** Delete least recently used entries, never pinned or in use by the connected client, until the cache fits its cap. */
-  async evictToCap(keep: Set<string> = new Set()): Promise<string[]> {
-    // Besides pins, entries the connected client loaded are in use: its model holds them.
-    const pinned = new Set([...this.#pinnedHashes(), ...this.#inUse]);
-    let over = this.usedBytes - this.capBytes;
+  evictToCap(): Promise<string[]> {
+    return this.#serial(() => this.#evict());
+  }
+
+  async #evict(keep: Set<string> = new Set()): Promise<string[]> {
     const evicted: string[] = [];
-    if (over <= 0) return evicted;
-    const candidates = [...this.#sizes.keys()]
-      .filter((hash) => !pinned.has(hash) && !keep.has(hash))
-      .sort((a, b) => (this.#index.lastUsed[a] ?? 0) - (this.#index.lastUsed[b] ?? 0));
+    const candidates = [...this.#sizes.keys()].sort((a, b) => (this.#index.lastUsed[a] ?? 0) - (this.#index.lastUsed[b] ?? 0));
     for (const hash of candidates) {
-      if (over <= 0) break;
-      over -= this.#sizes.get(hash) ?? 0;
-      await this.remove(hash);
-      evicted.push(hash);
+      if (this.usedBytes <= this.capBytes) break;
+      if (keep.has(hash) || this.isHeld(hash)) continue;
+      try {
+        await this.#remove(hash);
+        evicted.push(hash);
+      } catch {
+        // A file that cannot be deleted now (permissions, held open elsewhere) stays; try the next.
+      }
     }
     return evicted;
   }
@@ -281,7 +308,13 @@ export class CacheStore {
   async flush(): Promise<void> {
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
-    await saveIndex(this.root, this.#index);
+    await this.#serial(() => saveIndex(this.root, this.#index));
+  }
+
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(change, change);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   #touch(hash: string): void {
@@ -318,7 +351,7 @@ export class CacheStore {
     // Batch the many use-time updates of a load into one write a second later.
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = null;
-      void saveIndex(this.root, this.#index).catch(() => undefined);
+      void this.#serial(() => saveIndex(this.root, this.#index)).catch(() => undefined);
     }, 1000);
     this.#saveTimer.unref();
   }

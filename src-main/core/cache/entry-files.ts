@@ -108,9 +108,17 @@ export async function admitEntry(dir: string, hash: string, size: number, source
     return { hash, ...check, created: file !== null };
   } catch (error) {
     await file?.close().catch(() => undefined);
-    if (file) await rm(path.join(dir, temp), { force: true });
+    if (file) {
+      await rm(path.join(dir, temp), { force: true });
+      // The sidecar may already be in place: without its data it must not stay.
+      if (!(await exists(entryPath(dir, hash)))) await rm(checkPath(dir, hash), { force: true });
+    }
     throw error;
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
 }
 
 /**
@@ -173,16 +181,19 @@ export async function removeEntry(dir: string, hash: string): Promise<boolean> {
 
 /**
  * Remove what a crash can leave: `<hash>.tmp-*` files and sidecars without data. Returns the
- * names removed. Run it while no writer is active (before the server starts): it would take
- * a live writer's temporary file.
+ * names removed. Without `writerPid`, run it while no writer is active (before anything
+ * starts): it would take a live writer's temporary file. With it, only the temporary files of
+ * that dead server (`<hash>.tmp-<pid>-*`) are removed.
  */
-export async function sweepLeftovers(dir: string): Promise<string[]> {
+export async function sweepLeftovers(dir: string, writerPid?: number): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(ignoreMissingDir);
   const files = new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
   const removed: string[] = [];
+  // With a writer's pid, only that (dead) writer's files go: others may be writing right now.
+  const ownTemp = writerPid === undefined ? TEMP_NAME : new RegExp(`^[0-9a-f]{16}\\.tmp-${writerPid}-`);
   for (const name of files) {
-    const orphanCheck = CHECK_NAME.exec(name);
-    if (TEMP_NAME.test(name) || (orphanCheck && !files.has(orphanCheck[1]!))) {
+    const orphanCheck = writerPid === undefined ? CHECK_NAME.exec(name) : null;
+    if (ownTemp.test(name) || (orphanCheck && !files.has(orphanCheck[1]!))) {
       await rm(path.join(dir, name), { force: true });
       removed.push(name);
     }

@@ -2,6 +2,7 @@
 // between peers. Every argument is checked; mistakes get a 4xx that says what was wrong.
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { isAllowedHost, urlHost } from '../api/host-check.js';
 import { HttpError, readJsonBody, sendJson } from '../api/http-replies.js';
 import { entryPath, EntryRefusedError, isEntryName } from '../cache/entry-files.js';
@@ -33,11 +34,13 @@ export async function startControlApi(target: ControlTarget, host: string, port:
     if (!isAllowedHost(req.headers.host, { port: boundPort, listenHost: host, localAddress: req.socket.localAddress })) {
       return sendJson(res, 403, { error: 'Host not allowed: address the worker by its IP address or localhost.' });
     }
+    // Browsers send Origin; Hearth's own clients never do. A web page must not clear a cache with a form post.
+    if (req.headers.origin !== undefined) return sendJson(res, 403, { error: 'The worker API does not answer web pages.' });
     route(target, req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
       if (error instanceof EntryRefusedError) return sendJson(res, error.reason === 'bad-name' ? 400 : 422, { error: error.message, reason: error.reason });
-      if (error instanceof HearthError) return sendJson(res, 400, { error: error.message, code: error.code });
+      if (error instanceof HearthError) return sendJson(res, error.code === 'cache-full' || error.code === 'disk-full' ? 507 : 400, { error: error.message, code: error.code });
       sendJson(res, 500, { error: `Internal error: ${(error as Error).message}` });
     });
   });
@@ -111,10 +114,10 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
   }
 
   const entry = HASH_PATH.exec(url.pathname);
-  if (entry) return entryRoute(target, req, res, decodeURIComponent(entry[1]!));
+  if (entry) return entryRoute(target, req, res, decodePart(entry[1]!));
   const pin = PIN_PATH.exec(url.pathname);
   if (pin && req.method === 'DELETE') {
-    res.statusCode = cache.unpin(decodeURIComponent(pin[1]!)) ? 204 : 404;
+    res.statusCode = cache.unpin(decodePart(pin[1]!)) ? 204 : 404;
     return void res.end();
   }
   sendJson(res, 404, { error: `No such route: ${req.method} ${url.pathname}` });
@@ -135,11 +138,13 @@ async function entryRoute(target: ControlTarget, req: http.IncomingMessage, res:
       const verified = await cache.verify(hash);
       if (!verified.ok) return sendJson(res, 404, { error: `No usable entry ${hash} (${verified.reason})` });
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': verified.size });
-      createReadStream(entryPath(cache.dir, hash)).on('error', () => res.destroy()).pipe(res);
+      // pipeline closes the file when the client goes away mid-transfer.
+      await pipeline(createReadStream(entryPath(cache.dir, hash)), res).catch(() => res.destroy());
       return;
     }
     case 'DELETE': {
       if (!cache.has(hash)) return sendJson(res, 404, { error: `No entry ${hash}` });
+      if (cache.isHeld(hash)) return sendJson(res, 409, { error: `Entry ${hash} is held by a load (pinned or in use): it cannot be removed now` });
       await cache.remove(hash);
       res.statusCode = 204;
       return void res.end();
@@ -147,6 +152,14 @@ async function entryRoute(target: ControlTarget, req: http.IncomingMessage, res:
     default:
       res.setHeader('Allow', 'GET, PUT, DELETE');
       return sendJson(res, 405, { error: `Use GET, PUT or DELETE on an entry` });
+  }
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `"${part}" is not a valid URL path part`);
   }
 }
 

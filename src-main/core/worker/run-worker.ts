@@ -33,8 +33,8 @@ export interface RunningWorker {
 /** Open the cache, start the supervised RPC server and the control API, and claim the cache folder. */
 export async function runWorker(options: RunWorkerOptions): Promise<RunningWorker> {
   // Claim the folder first: opening the cache sweeps temporary files another worker may be writing.
-  const release = await claimCacheRoot(options.cacheRoot, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
-  const undo: (() => Promise<void>)[] = [release];
+  const claim = await claimCacheRoot(options.cacheRoot, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
+  const undo: (() => Promise<void>)[] = [() => claim.release()];
   try {
     const cache = await CacheStore.open({ root: options.cacheRoot });
     if (options.capBytes !== undefined) await cache.setCap(options.capBytes);
@@ -48,7 +48,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
     undo.unshift(() => service.stop());
     const control = await startControlApi({ worker: service, release: options.tools.release }, options.host, options.controlPort);
     undo.unshift(() => control.close());
-    await claimCacheRoot(options.cacheRoot, { pid: process.pid, controlUrl: control.url, rpcEndpoint: service.status.endpoint });
+    await claim.update({ pid: process.pid, controlUrl: control.url, rpcEndpoint: service.status.endpoint });
     return { service, control, stop: () => runAll(undo) };
   } catch (error) {
     await runAll(undo);

@@ -49,6 +49,9 @@ export class WorkerService extends EventEmitter {
   readonly #refreshTimer: NodeJS.Timeout;
   #status: WorkerServiceStatus;
   #devicesCheckedAt = 0;
+  #lastPid: number | null = null;
+  /** Server events are applied one after another, in the order printed. */
+  #events: Promise<void> = Promise.resolve();
 
   private constructor(options: WorkerServiceOptions, port: number) {
     super();
@@ -67,9 +70,9 @@ export class WorkerService extends EventEmitter {
     this.#supervisor = new Supervisor({
       initialBackoffMs: options.initialBackoffMs,
       launch: async () => {
-        // A server killed mid-write leaves temporary files: clear them before it starts again.
-        await sweepLeftovers(this.cache.dir);
-        return startRpcServer({
+        // A server killed mid-write leaves temporary files: clear its own (uploads may be writing theirs).
+        if (this.#lastPid !== null) await sweepLeftovers(this.cache.dir, this.#lastPid);
+        const server = await startRpcServer({
           tools: options.tools,
           host: options.host,
           port,
@@ -77,6 +80,8 @@ export class WorkerService extends EventEmitter {
           threads: options.threads,
           onLine: (line) => this.#onLine(line),
         });
+        this.#lastPid = server.pid;
+        return server;
       },
     });
     this.#supervisor.on('state', (state: SupervisorState) => this.#onState(state));
@@ -127,13 +132,19 @@ export class WorkerService extends EventEmitter {
   #onLine(line: string): void {
     const event = parseServerCacheEvent(line);
     if (!event) return;
-    void this.cache.onServerEvent(event).then(() => this.emit('cache', event));
+    this.#events = this.#events
+      .then(() => this.cache.onServerEvent(event))
+      .then(
+        () => void this.emit('cache', event),
+        // The cache's bookkeeping failing (a file it cannot delete) must not take the worker down.
+        (error: unknown) => void this.emit('warning', `cache: ${(error as Error).message}`),
+      );
   }
 
   #onState(state: SupervisorState): void {
     switch (state.state) {
       case 'running':
-        return this.#update({ state: 'serving' });
+        return this.#update({ state: 'serving', lastError: null });
       case 'restarting':
         return this.#update({ state: 'restarting', restarts: this.#supervisor.restarts, lastError: state.reason });
       case 'starting':

@@ -1,5 +1,6 @@
 // Loads through a real Hearth worker: real llama-server → real ggml-rpc-server with the cache.
-import { open, readdir, truncate, unlink } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { open, readdir, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
@@ -64,7 +65,12 @@ describe('loads through a Hearth worker', () => {
     const cold = await loadThrough(worker);
     expect(cold.completion).toEqual(local);
     expect(await entryFiles(worker)).toEqual(expected.map((entry) => entry.hash).sort());
-    for (const entry of expected) expect(await verifyEntry(path.join(worker.cacheRoot, 'rpc'), entry.hash)).toEqual({ ok: true, size: entry.size });
+    const dir = path.join(worker.cacheRoot, 'rpc');
+    for (const entry of expected) {
+      // The server wrote each sidecar itself (verifyEntry would add a missing one).
+      expect(existsSync(checkPath(dir, entry.hash)), `${entry.tensor} has no sidecar`).toBe(true);
+      expect(await verifyEntry(dir, entry.hash)).toEqual({ ok: true, size: entry.size });
+    }
     expect(cold.load).toMatchObject({ stores: expected.length, misses: expected.length, hits: 0 });
   });
 
@@ -79,20 +85,32 @@ describe('loads through a Hearth worker', () => {
 
   it('never uses a damaged entry: truncated, flipped or orphaned entries are dropped and sent again', async () => {
     const dir = path.join(worker.cacheRoot, 'rpc');
-    const [truncated, flipped, bare] = expected;
+    const [truncated, flipped, bare, bareDamaged] = expected;
     await truncate(entryPath(dir, truncated!.hash), truncated!.size / 2);
     const file = await open(entryPath(dir, flipped!.hash), 'r+');
     await file.write(Buffer.alloc(4096, 0x5a), 0, 4096, 1_000_000);
     await file.close();
     await unlink(checkPath(dir, bare!.hash)); // no sidecar: checked against its name, then kept
+    // Upstream's failure mode: a partial file under its final name, and no sidecar.
+    await unlink(checkPath(dir, bareDamaged!.hash));
+    await truncate(entryPath(dir, bareDamaged!.hash), 1000);
 
     const drops: string[] = [];
     worker.service.on('cache', (event: { kind: string; hash?: string }) => event.kind === 'drop' && drops.push(event.hash!));
     const reload = await loadThrough(worker);
     expect(reload.completion).toEqual(local);
-    expect(drops.sort()).toEqual([truncated!.hash, flipped!.hash].sort());
-    expect(reload.load).toMatchObject({ misses: 2, stores: 2, hits: expected.length - 2 });
+    expect(drops.sort()).toEqual([truncated!.hash, flipped!.hash, bareDamaged!.hash].sort());
+    expect(reload.load).toMatchObject({ misses: 3, stores: 3, hits: expected.length - 3 });
     for (const entry of expected) expect(await verifyEntry(dir, entry.hash)).toEqual({ ok: true, size: entry.size });
+  });
+
+  it('drops an entry whose sidecar is damaged', async () => {
+    const dir = path.join(worker.cacheRoot, 'rpc');
+    const victim = expected[4]!;
+    await writeFile(checkPath(dir, victim.hash), 'crc32c=zzzz size=1\n');
+    const reload = await loadThrough(worker);
+    expect(reload.completion).toEqual(local);
+    expect(reload.load).toMatchObject({ misses: 1, stores: 1, drops: 1 });
   });
 });
 
@@ -147,11 +165,13 @@ describe('crashes', () => {
     const worker = await startTestWorker();
     try {
       const firstPid = worker.service.pid!;
-      // Kill the server as soon as it has stored its first entry: the next tensors are being received.
+      const dir = path.join(worker.cacheRoot, 'rpc');
+      // Kill the server while it is writing an entry: the moment a temporary file appears.
       const killed = new Promise<void>((resolve) => {
-        worker.service.on('cache', (event: { kind: string }) => {
-          if (event.kind === 'store' && worker.service.pid === firstPid) {
+        const watcher = watch(dir, (_event, name) => {
+          if (name?.includes('.tmp-') && worker.service.pid === firstPid) {
             process.kill(firstPid, 'SIGKILL');
+            watcher.close();
             resolve();
           }
         });
@@ -162,9 +182,10 @@ describe('crashes', () => {
 
       await eventually(() => (worker.service.status.state === 'serving' && worker.service.pid !== firstPid ? true : undefined), 15_000, 'the supervisor to restart the RPC server');
       expect(worker.service.status.restarts).toBeGreaterThanOrEqual(1);
-      const dir = path.join(worker.cacheRoot, 'rpc');
       const names = await readdir(dir);
       expect(names.filter((name) => name.includes('.tmp-'))).toEqual([]);
+      // Every sidecar has its entry, and every entry is whole.
+      for (const name of names.filter((n) => n.endsWith('.check'))) expect(names).toContain(name.slice(0, 16));
       for (const hash of names.filter(isEntryName)) expect((await verifyEntry(dir, hash)).ok).toBe(true);
 
       const after = await loadThrough(worker);

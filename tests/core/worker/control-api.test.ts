@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
@@ -127,5 +127,55 @@ describe('the worker control API', () => {
       request(new URL('v1/status', base), { headers: { host: 'evil.example:80' } }, (res) => resolve(res.statusCode ?? 0)).on('error', reject).end();
     });
     expect(status).toBe(403);
+  });
+
+  it('does not answer web pages, whatever they ask', async () => {
+    const reply = await fetch(new URL('v1/cache/clear', base), { method: 'POST', headers: { origin: 'https://evil.example' } });
+    expect(reply.status).toBe(403);
+  });
+
+  it('says 400 for a malformed escape in a path', async () => {
+    expect((await control(base, 'GET', 'v1/cache/entries/%E0%A4%A')).status).toBe(400);
+  });
+
+  it('keeps what a load holds, refuses what cannot fit, and clears a registered model', async () => {
+    const held = entry();
+    await put(held.hash, held.bytes);
+    const pin = (await control(base, 'POST', 'v1/cache/pins', { hashes: [held.hash], ttlSeconds: 60 })).json as { id: string };
+    expect((await control(base, 'DELETE', `v1/cache/entries/${held.hash}`)).status).toBe(409);
+    await control(base, 'DELETE', `v1/cache/pins/${pin.id}`);
+
+    await control(base, 'PATCH', 'v1/settings', { cacheMaxBytes: 256 * 1024 });
+    const big = entry(512 * 1024);
+    const refused = await put(big.hash, big.bytes);
+    expect(refused.status).toBe(507);
+    expect((await refused.json()) as { error: string }).toMatchObject({ error: expect.stringMatching(/does not fit the cache's cap/) });
+    await control(base, 'PATCH', 'v1/settings', { cacheMaxBytes: null });
+
+    const [a, b] = [entry(), entry()];
+    await put(a.hash, a.bytes);
+    await put(b.hash, b.bytes);
+    expect((await control(base, 'POST', 'v1/models', { id: 'constructor', name: 'A model with an awkward id', hashes: [a.hash] })).status).toBe(204);
+    const summary = (await control(base, 'GET', 'v1/cache')).json as { models: { id: string; entries: number }[] };
+    expect(summary.models).toContainEqual(expect.objectContaining({ id: 'constructor', entries: 1 }));
+    expect((await control(base, 'POST', 'v1/cache/clear', { model: 'constructor' })).json).toEqual({ entries: 1, bytes: a.bytes.length });
+    expect((await control(base, 'POST', 'v1/cache/has', { hashes: [a.hash, b.hash] })).json).toEqual({ present: [b.hash], missing: [a.hash] });
+  });
+
+  it('verifies every entry and removes a damaged one; a damaged entry is never served', async () => {
+    const victim = entry();
+    await put(victim.hash, victim.bytes);
+    const file = await open(path.join(worker.cacheRoot, 'rpc', victim.hash), 'r+');
+    await file.write(Buffer.from('damage'), 0, 6, 10);
+    await file.close();
+    expect((await control(base, 'GET', `v1/cache/entries/${victim.hash}`)).status).toBe(404);
+    const other = entry();
+    await put(other.hash, other.bytes);
+    const again = await open(path.join(worker.cacheRoot, 'rpc', other.hash), 'r+');
+    await again.truncate(100);
+    await again.close();
+    const scrub = (await control(base, 'POST', 'v1/cache/verify')).json as { checked: number; damaged: { hash: string; reason: string }[] };
+    expect(scrub.damaged).toEqual([{ hash: other.hash, reason: 'size' }]);
+    expect((await control(base, 'POST', 'v1/cache/has', { hashes: [other.hash] })).json).toEqual({ present: [], missing: [other.hash] });
   });
 });
