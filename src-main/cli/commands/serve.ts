@@ -7,7 +7,7 @@ import { HearthCore } from '../../core/hearth-core.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT } from '../../core/worker/run-worker.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatBytes } from '../format.js';
-import { portFlag, untilStopped } from '../serve-helpers.js';
+import { portFlag, untilStopped } from '../long-running.js';
 
 /** The web UI's default port when none is given. */
 export const DEFAULT_WEB_PORT = 7434;

@@ -5,7 +5,7 @@ import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/wo
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { parseSize } from '../parse-size.js';
-import { portFlag, untilStopped } from '../serve-helpers.js';
+import { portFlag, untilStopped } from '../long-running.js';
 
 /** `hearth worker`: this machine's GPU as a cached RPC worker, headless, until stopped. */
 export const workerCommand: Command = {
