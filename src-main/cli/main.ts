@@ -5,11 +5,13 @@ import { appCommand } from './commands/app.js';
 import { cacheCommand } from './commands/cache.js';
 import { doctorCommand } from './commands/doctor.js';
 import { infoCommand } from './commands/info.js';
+import { pairCommand } from './commands/pair.js';
+import { peersCommand } from './commands/peers.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { CliOutput } from './output.js';
 
-const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, cacheCommand, serveCommand, appCommand];
+const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, cacheCommand, serveCommand, appCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.split('   ')[0]!.length));

@@ -52,7 +52,10 @@ describe('hearth cache', () => {
 
   it('goes through the worker that serves the folder', async () => {
     const { root, hashes } = await filledCache();
-    const worker = spawn(process.execPath, [HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--cache-dir', root], { cwd: REPO_ROOT });
+    const worker = spawn(process.execPath, [HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-port', '0', '--no-discovery', '--cache-dir', root], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HEARTH_DATA_DIR: scratchDir('hearth-data-') },
+    });
     try {
       const lines = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
       expect(JSON.parse(String((await lines.next()).value))).toMatchObject({ event: 'ready' });

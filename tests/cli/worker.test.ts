@@ -21,7 +21,11 @@ interface Ready {
 
 /** Start `hearth worker --json` on free ports and wait for its ready line. */
 async function startWorkerCli(cacheDir: string): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(process.execPath, [HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--cache-dir', cacheDir], { cwd: REPO_ROOT });
+  const child = spawn(process.execPath, [HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir], {
+    cwd: REPO_ROOT,
+    // Its own identity: never the user's cluster key.
+    env: { ...process.env, HEARTH_DATA_DIR: scratchDir('hearth-data-') },
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   for (;;) {
     const { value, done } = await lines.next();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { hearthPaths } from '../../core/paths.js';
 import { ensureTools } from '../../core/native/tools.js';
+import { ClusterNode, DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/worker/run-worker.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
@@ -11,8 +12,17 @@ import { portFlag, untilStopped } from '../long-running.js';
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'offer this machine\'s devices as a cached llama.cpp RPC worker',
-  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--port N] [--rpc-port N] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT})`,
-  options: { 'cache-dir': { type: 'string' }, 'cache-max': { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' } },
+  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--port N] [--rpc-port N] [--link-port N] [--link-host H] [--no-discovery] [--open-lan] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_LINK_PORT}, 0.0.0.0)`,
+  options: {
+    'cache-dir': { type: 'string' },
+    'cache-max': { type: 'string' },
+    port: { type: 'string' },
+    'rpc-port': { type: 'string' },
+    'link-port': { type: 'string' },
+    'link-host': { type: 'string' },
+    'no-discovery': { type: 'boolean' },
+    'open-lan': { type: 'boolean' },
+  },
   async run({ flags, out }) {
     let capBytes: number | undefined;
     if (typeof flags['cache-max'] === 'string') {
@@ -21,20 +31,51 @@ export const workerCommand: Command = {
     }
     const cacheRoot = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
+    if (flags['open-lan']) {
+      out.note('WARNING: --open-lan exposes ggml-rpc-server itself on every network interface, without authentication or encryption.\nAnyone who can reach this machine can use its GPU and read or write its memory; llama.cpp warns never to do this on an untrusted network.');
+    }
     const worker = await runWorker({
       tools,
       cacheRoot,
       capBytes,
       host: '127.0.0.1',
+      rpcHost: flags['open-lan'] ? '0.0.0.0' : undefined,
       rpcPort: portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port'),
       controlPort: portFlag(flags.port, DEFAULT_CONTROL_PORT, '--port'),
     });
+    const cluster = await ClusterNode.start({
+      dataDir: hearthPaths().dataDir,
+      worker,
+      release: tools.release,
+      linkHost: typeof flags['link-host'] === 'string' ? flags['link-host'] : '0.0.0.0',
+      linkPort: portFlag(flags['link-port'], DEFAULT_LINK_PORT, '--link-port'),
+      discovery: !flags['no-discovery'],
+      mdnsHost: typeof flags['link-host'] === 'string' && flags['link-host'] !== '0.0.0.0' ? flags['link-host'] : undefined,
+    }).catch(async (error: unknown) => {
+      await worker.stop();
+      throw error;
+    });
+    worker.attachCluster(cluster);
+    cluster.on('link-refused', (failure: { address: string; reason: string }) =>
+      out.event({ event: 'link-refused', ...failure }, `Refused a secure link from ${failure.address}: ${failure.reason}`));
     const status = worker.service.status;
     const cache = worker.service.cache.summary();
     out.event(
-      { event: 'ready', rpc: status.endpoint, control: worker.control.url, cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, devices: status.devices, rpcProtocol: status.rpcProtocol },
+      {
+        event: 'ready',
+        rpc: status.endpoint,
+        control: worker.control.url,
+        linkPort: cluster.linkPort,
+        deviceId: cluster.identity.deviceId,
+        fingerprint: cluster.fingerprint,
+        cacheDir: cache.dir,
+        cacheMaxBytes: cache.capBytes,
+        devices: status.devices,
+        rpcProtocol: status.rpcProtocol,
+      },
       [
         `Worker serving on ${status.endpoint} (RPC protocol ${status.rpcProtocol}), control API at ${worker.control.url}`,
+        `Secure link on port ${cluster.linkPort}, cluster ${cluster.fingerprint}`,
         ...status.devices.map((device) => `  ${device.name}: ${device.description}, ${formatBytes(device.freeBytes)} free of ${formatBytes(device.totalBytes)}`),
         `Cache ${cache.dir}: ${cache.entries} entries, ${formatBytes(cache.usedBytes)} of ${formatBytes(cache.capBytes)}`,
       ].join('\n'),
@@ -43,6 +84,7 @@ export const workerCommand: Command = {
     worker.service.on('cache', (event: { kind: string }) => out.event({ event: 'cache', ...event }));
     await untilStopped();
     out.note('Stopping…');
+    await cluster.stop();
     await worker.stop();
     return 0;
   },

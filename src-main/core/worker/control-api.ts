@@ -9,10 +9,21 @@ import { entryPath, EntryRefusedError, isEntryName } from '../cache/entry-files.
 import { HearthError } from '../errors.js';
 import type { WorkerService } from './worker-service.js';
 
-/** What the control API serves: the worker and facts about its tools. */
+/** The cluster side of a machine, when it runs one: peers and pairing. */
+export interface ClusterControl {
+  peers(): unknown[];
+  identity: { deviceId: string; deviceName: string };
+  fingerprint: string;
+  pairing: { open(): Promise<{ code: string; expiresAt: number }> };
+  join(code: string, extra: { host: string; port: number }[]): Promise<{ memberName: string; fingerprint: string }>;
+  leave(): Promise<{ fingerprint: string }>;
+}
+
+/** What the control API serves: the worker, facts about its tools, and the cluster once it runs. */
 export interface ControlTarget {
   worker: WorkerService;
   release: string;
+  cluster?: ClusterControl;
 }
 
 /** A running control API. */
@@ -30,8 +41,10 @@ const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
 export async function startControlApi(target: ControlTarget, host: string, port: number): Promise<ControlApi> {
   let boundPort = port;
   const server = http.createServer((req, res) => {
-    // Refuse names a DNS-rebinding page could use to reach a loopback service.
-    if (!isAllowedHost(req.headers.host, { port: boundPort, listenHost: host, localAddress: req.socket.localAddress })) {
+    // Refuse names a DNS-rebinding page could use to reach a loopback service. The port is not
+    // checked: clients coming through the secure link do not know the local port it forwards to.
+    const hostName = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!isAllowedHost(`${hostName}:${boundPort}`, { port: boundPort, listenHost: host, localAddress: req.socket.localAddress })) {
       return sendJson(res, 403, { error: 'Host not allowed: address the worker by its IP address or localhost.' });
     }
     // Browsers send Origin; Hearth's own clients never do. A web page must not clear a cache with a form post.
@@ -113,6 +126,9 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
     }
   }
 
+  if (url.pathname.startsWith('/v1/peers') || url.pathname.startsWith('/v1/pairing') || url.pathname === '/v1/identity') {
+    return clusterRoute(target, req, res, key);
+  }
   const entry = HASH_PATH.exec(url.pathname);
   if (entry) return entryRoute(target, req, res, decodePart(entry[1]!));
   const pin = PIN_PATH.exec(url.pathname);
@@ -152,6 +168,31 @@ async function entryRoute(target: ControlTarget, req: http.IncomingMessage, res:
     default:
       res.setHeader('Allow', 'GET, PUT, DELETE');
       return sendJson(res, 405, { error: `Use GET, PUT or DELETE on an entry` });
+  }
+}
+
+async function clusterRoute(target: ControlTarget, req: http.IncomingMessage, res: http.ServerResponse, key: string): Promise<void> {
+  const cluster = target.cluster;
+  if (!cluster) return sendJson(res, 404, { error: 'This worker runs without the cluster (no secure link).' });
+  switch (key) {
+    case 'GET /v1/peers':
+      return sendJson(res, 200, { peers: cluster.peers() });
+    case 'GET /v1/identity':
+      return sendJson(res, 200, { ...cluster.identity, fingerprint: cluster.fingerprint });
+    case 'POST /v1/pairing':
+      return sendJson(res, 200, await cluster.pairing.open());
+    case 'POST /v1/pairing/join': {
+      const body = await jsonObject(req);
+      if (typeof body.code !== 'string') throw new HttpError(400, '"code" must be the pairing code shown by a member');
+      const peers = body.peers ?? [];
+      if (!Array.isArray(peers) || !peers.every((peer) => typeof peer === 'string' && /^[\w.:-]+:\d{1,5}$/.test(peer))) throw new HttpError(400, '"peers" must be a list of "host:port"');
+      const extra = (peers as string[]).map((peer) => ({ host: peer.slice(0, peer.lastIndexOf(':')), port: Number(peer.slice(peer.lastIndexOf(':') + 1)) }));
+      return sendJson(res, 200, await cluster.join(body.code, extra));
+    }
+    case 'POST /v1/pairing/leave':
+      return sendJson(res, 200, await cluster.leave());
+    default:
+      return sendJson(res, 404, { error: `No such route: ${key}` });
   }
 }
 

@@ -1,6 +1,6 @@
 import { CacheStore } from '../cache/cache-store.js';
 import type { LlamaTools } from '../native/tools.js';
-import { startControlApi, type ControlApi } from './control-api.js';
+import { startControlApi, type ClusterControl, type ControlApi, type ControlTarget } from './control-api.js';
 import { claimCacheRoot } from './worker-claim.js';
 import { WorkerService } from './worker-service.js';
 
@@ -17,6 +17,8 @@ export interface RunWorkerOptions {
   capBytes?: number | null;
   /** Loopback: peers come through the secure link. */
   host: string;
+  /** Where the RPC server itself listens, when not `host` ("open LAN" mode exposes it). */
+  rpcHost?: string;
   rpcPort: number;
   controlPort: number;
   /** Supervisor timing (tests shorten it). */
@@ -27,6 +29,8 @@ export interface RunWorkerOptions {
 export interface RunningWorker {
   service: WorkerService;
   control: ControlApi;
+  /** Serve the cluster's routes (peers, pairing) on the control API once the cluster runs. */
+  attachCluster(cluster: ClusterControl): void;
   stop(): Promise<void>;
 }
 
@@ -41,15 +45,21 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
     const service = await WorkerService.start({
       tools: options.tools,
       cache,
-      host: options.host,
+      host: options.rpcHost ?? options.host,
       port: options.rpcPort,
       initialBackoffMs: options.initialBackoffMs,
     });
     undo.unshift(() => service.stop());
-    const control = await startControlApi({ worker: service, release: options.tools.release }, options.host, options.controlPort);
+    const target: ControlTarget = { worker: service, release: options.tools.release };
+    const control = await startControlApi(target, options.host, options.controlPort);
     undo.unshift(() => control.close());
     await claim.update({ pid: process.pid, controlUrl: control.url, rpcEndpoint: service.status.endpoint });
-    return { service, control, stop: () => runAll(undo) };
+    return {
+      service,
+      control,
+      attachCluster: (cluster) => void (target.cluster = cluster),
+      stop: () => runAll(undo),
+    };
   } catch (error) {
     await runAll(undo);
     throw error;

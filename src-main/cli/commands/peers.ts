@@ -1,0 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { locateTools, openBuild } from '../../core/native/tools.js';
+import { PeerDirectory, type PeerState } from '../../core/peers/peer-directory.js';
+import type { Command } from '../command.js';
+import { formatBytes } from '../format.js';
+
+/** `hearth peers [--wait SECONDS]`: the Hearth machines seen on the LAN, and whether they can be used. */
+export const peersCommand: Command = {
+  name: 'peers',
+  summary: 'the Hearth machines seen on the LAN and their state',
+  usage: 'hearth peers [--wait SECONDS] [--json]   (default: 3 seconds of listening)',
+  options: { wait: { type: 'string' } },
+  async run({ flags, out }) {
+    const seconds = flags.wait === undefined ? 3 : Number(flags.wait);
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) throw new Error('--wait takes a number of seconds from 0 to 600');
+    const location = await locateTools();
+    const rpcProtocol = location.built ? (await openBuild(location.dir)).rpcProtocol : 'unknown (tools not built yet)';
+    // Any id that is not a real machine's: a listener lists every advertiser, itself included.
+    const directory = new PeerDirectory({ selfId: 'hearth-peers-command', ours: { release: location.source.release, rpcProtocol } });
+    await directory.start();
+    await sleep(seconds * 1000);
+    const peers = directory.peers();
+    await directory.stop();
+    out.result({ peers }, () => (peers.length === 0 ? 'No Hearth machine answered. Check that they run Hearth and that mDNS (UDP 5353) is not blocked, or add them by address.' : peers.map(describe).join('\n')));
+    return 0;
+  },
+};
+
+function describe(peer: PeerState): string {
+  const { advert } = peer;
+  const devices = advert.devices.map((device) => `${device.name} ${formatBytes(device.freeBytes)} free`).join(', ');
+  return `${advert.name} (${peer.addresses[0]}:${advert.linkPort})  Hearth ${advert.version}, llama.cpp ${advert.release}, cluster ${advert.fingerprint}${peer.online ? '' : ', offline'}${peer.compatible ? '' : `\n  incompatible: ${peer.reason}`}\n  ${devices}; cache ${formatBytes(advert.cacheUsedBytes)} of ${formatBytes(advert.cacheCapBytes)}`;
+}

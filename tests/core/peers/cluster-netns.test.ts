@@ -1,0 +1,113 @@
+// A real cluster on one machine: three network namespaces on a bridge (10.77.0.0/24), a
+// Hearth worker in each, discovery over real multicast, pairing by code, and a model split
+// across two workers through the secure link.
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTools } from '../../../src-main/core/native/tools.js';
+import { HEARTH_BIN, REPO_ROOT } from '../../helpers/cli.js';
+import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { scratchDir, syntheticModel } from '../../helpers/models.js';
+import { canCreateNamespaces, createLab, type Lab, type LabHost } from '../../helpers/netns.js';
+
+const namespaces = await canCreateNamespaces();
+if (!namespaces.ok) console.log(`Skipping the cluster test: ${namespaces.reason}`);
+
+const PROMPT = 'Three machines, one model';
+const TOKENS = 8;
+
+interface Machine {
+  host: LabHost;
+  dataDir: string;
+  cacheDir: string;
+  process: ChildProcess;
+  ready: { linkPort: number; fingerprint: string; deviceId: string };
+}
+
+/** Lines of a child's stdout as parsed JSON, one at a time. */
+function jsonLines(child: ChildProcess): AsyncIterator<string> {
+  return createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+}
+
+/** Run a short `hearth` command inside a host and return its JSON result. */
+async function hearthIn(lab: Lab, machine: Machine, args: string[]): Promise<Record<string, unknown>> {
+  const child = lab.exec(machine.host, process.execPath, [HEARTH_BIN, ...args, '--json', '--cache-dir', machine.cacheDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HEARTH_DATA_DIR: machine.dataDir },
+  });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  if (code !== 0) throw new Error(`hearth ${args.join(' ')} failed: ${stdout}`);
+  return result;
+}
+
+describe.skipIf(!namespaces.ok)('a cluster of three machines', () => {
+  let lab: Lab;
+  let machines: Machine[];
+  let local: Completion;
+  let model: string;
+
+  beforeAll(async () => {
+    const tools = await ensureTools();
+    model = await syntheticModel('cacheSized');
+    const reference = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
+    local = await reference.complete(PROMPT, TOKENS);
+    await reference.stop();
+
+    lab = await createLab({ hosts: 3 });
+    machines = await Promise.all(
+      lab.hosts.map(async (host) => {
+        const dataDir = scratchDir('hearth-data-');
+        const cacheDir = scratchDir('hearth-cache-');
+        const child = lab.exec(host, process.execPath, [HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', host.address, '--cache-dir', cacheDir], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, HEARTH_DATA_DIR: dataDir },
+        });
+        const lines = jsonLines(child);
+        for (;;) {
+          const { value, done } = await lines.next();
+          if (done) throw new Error(`the worker in ${host.name} exited before it was ready`);
+          const event = JSON.parse(String(value)) as { event: string };
+          if (event.event === 'ready') return { host, dataDir, cacheDir, process: child, ready: event as unknown as Machine['ready'] };
+        }
+      }),
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('starts as three separate clusters', () => {
+    expect(new Set(machines.map((machine) => machine.ready.fingerprint)).size).toBe(3);
+  });
+
+  it('pairs both workers with the coordinator by code', async () => {
+    const [coordinator, ...workers] = machines;
+    for (const worker of workers) {
+      const shown = await hearthIn(lab, coordinator!, ['pair', '--show']);
+      expect(shown.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      const joined = await hearthIn(lab, worker, ['pair', String(shown.code)]);
+      expect(joined.fingerprint).toBe(coordinator!.ready.fingerprint);
+    }
+  }, 60_000);
+
+  it('loads a model split across both workers through the secure link, with the same greedy output as a local load', async () => {
+    const [coordinator] = machines;
+    const child = lab.exec(coordinator!.host, path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [
+      'tests/fixtures/cluster-load.ts', '--data-dir', coordinator!.dataDir, '--model', model, '--prompt', PROMPT, '--tokens', String(TOKENS), '--workers', '2', '--host', coordinator!.host.address,
+    ], { cwd: REPO_ROOT });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const events: Record<string, unknown>[] = [];
+    for await (const line of createInterface({ input: child.stdout! })) events.push(JSON.parse(line) as Record<string, unknown>);
+    const done = events.find((event) => event.event === 'done') as { completion: Completion; links: { bytesUp: number }[] } | undefined;
+    expect(done, `${JSON.stringify(events)}\n${stderr}`).toBeDefined();
+    expect(done!.completion).toEqual(local);
+    // Both workers received their share of the weights through their links.
+    for (const link of done!.links) expect(link.bytesUp).toBeGreaterThan(10 * 1024 * 1024);
+  }, 240_000);
+});
