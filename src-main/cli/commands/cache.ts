@@ -1,10 +1,8 @@
-import path from 'node:path';
 import { CacheStore, type CacheEntry, type CacheSummary } from '../../core/cache/cache-store.js';
-import { HearthError } from '../../core/errors.js';
-import { hearthPaths } from '../../core/paths.js';
-import { claimCacheRoot, readWorkerClaim } from '../../core/worker/worker-claim.js';
+import { claimCacheRoot } from '../../core/worker/worker-claim.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes, table } from '../format.js';
+import { cacheRootFlag, localWorker, type ControlCall } from '../local-worker.js';
 
 /** The cache operations, done either by the running worker (through its control API) or on the folder. */
 interface CacheAccess {
@@ -26,7 +24,7 @@ export const cacheCommand: Command = {
     if (!action || !['ls', 'verify', 'clear'].includes(action) || extra.length > 0 || (model !== undefined && action !== 'clear')) {
       throw usageError(`Usage: ${cacheCommand.usage}`);
     }
-    const root = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
+    const root = cacheRootFlag(flags['cache-dir']);
     const cache = await openCache(root);
     try {
       if (action === 'ls') {
@@ -51,8 +49,8 @@ export const cacheCommand: Command = {
 };
 
 async function openCache(root: string): Promise<CacheAccess> {
-  const worker = await readWorkerClaim(root);
-  if (worker?.controlUrl) return viaWorker(worker.controlUrl);
+  const worker = await localWorker(root);
+  if (worker) return viaWorker(worker);
   // No worker serves the folder: work on it directly, holding it so none starts meanwhile.
   const claim = await claimCacheRoot(root, { pid: process.pid, controlUrl: '', rpcEndpoint: '' });
   // Looking must not change anything: no eviction on open.
@@ -69,19 +67,7 @@ async function openCache(root: string): Promise<CacheAccess> {
   };
 }
 
-function viaWorker(controlUrl: string): CacheAccess {
-  const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(route, controlUrl), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((cause: unknown) => {
-      throw new HearthError('worker-unreachable', `The worker serving this cache did not answer at ${controlUrl}: ${(cause as Error).message}`);
-    });
-    const json = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new HearthError('worker-refused', json.error ?? `The worker answered ${response.status}`);
-    return json;
-  };
+function viaWorker(call: ControlCall): CacheAccess {
   return {
     summary: () => call('GET', 'v1/cache'),
     entries: async () => (await call<{ entries: CacheEntry[] }>('GET', 'v1/cache/entries')).entries,

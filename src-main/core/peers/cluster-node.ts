@@ -1,15 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { TLSSocket } from 'node:tls';
 import { hearthVersion } from '../app-root.js';
 import { HearthError } from '../errors.js';
 import type { RunningWorker } from '../worker/run-worker.js';
+import { ADVERT_SERVICE, answerAdvert, probeAdvert, PUBLIC_IDENTITY, PUBLIC_PSK } from './advert-probe.js';
 import { clusterFingerprint, loadIdentity, saveIdentity, type ClusterIdentity } from './cluster/cluster-identity.js';
 import { PAIRING_IDENTITY, PAIRING_SERVICE, PairingWindow, requestClusterKey } from './cluster/pairing.js';
 import type { PeerAdvert } from './discovery/advert.js';
 import { advertise, type Advertisement } from './discovery/mdns.js';
 import { startLinkServer } from './link/link-server.js';
-import { startLocalEndpoint } from './link/link-client.js';
+import { openLinkStream, startLocalEndpoint } from './link/link-client.js';
+import { readLine } from './link/link-protocol.js';
 import { linkPsk } from './link/link-keys.js';
 import { PeerDirectory, type PeerState } from './peer-directory.js';
+
+/** The in-process link service through which a member hands out a new cluster key. */
+const REKEY_SERVICE = 'rekey';
 
 /** The secure link's default port when none is given. */
 export const DEFAULT_LINK_PORT = 7436;
@@ -72,17 +79,27 @@ export class ClusterNode extends EventEmitter {
       pskFor: (id: string) => {
         const current = node ? node.#identity : identity;
         if (id.startsWith('member:')) return linkPsk(current.clusterKey);
+        if (id === PUBLIC_IDENTITY) return PUBLIC_PSK;
         return node?.pairing.pskFor(id) ?? null;
       },
-      allow: (id: string, service: string) => (id === PAIRING_IDENTITY ? service === PAIRING_SERVICE : id.startsWith('member:')),
+      // Only members reach the worker; a joiner may only pair, anyone may only read the advert.
+      allow: (id: string, service: string) => {
+        if (id === PAIRING_IDENTITY) return service === PAIRING_SERVICE;
+        if (id === PUBLIC_IDENTITY) return service === ADVERT_SERVICE;
+        return id.startsWith('member:') && service !== ADVERT_SERVICE;
+      },
       services: {
         rpc: { host: rpc[0]!, port: Number(rpc[1]) },
         control: { host: '127.0.0.1', port: worker.control.port },
       },
-      handlers: { [PAIRING_SERVICE]: (socket) => (node ? node.pairing.handle(socket) : socket.destroy()) },
+      handlers: {
+        [PAIRING_SERVICE]: (socket) => (node ? node.pairing.handle(socket) : socket.destroy()),
+        [ADVERT_SERVICE]: (socket) => (node ? answerAdvert(socket, node.advert()) : socket.destroy()),
+        [REKEY_SERVICE]: (socket) => (node ? void node.#acceptRekey(socket) : socket.destroy()),
+      },
     });
     const ours = { release: options.release, rpcProtocol: worker.service.status.rpcProtocol };
-    const directory = new PeerDirectory({ selfId: identity.deviceId, ours, browse: options.discovery ? undefined : null, host: options.mdnsHost });
+    const directory = new PeerDirectory({ selfId: identity.deviceId, ours, browse: options.discovery ? undefined : null, host: options.mdnsHost, probe: probeAdvert });
     node = new ClusterNode(options, identity, link.port, directory);
     identity = node.#identity;
     node.#closers.push(() => link.close());
@@ -132,6 +149,12 @@ export class ClusterNode extends EventEmitter {
     };
   }
 
+  /** Add a peer by address (for networks without multicast): its advert is read through its link. */
+  async addPeer(host: string, port: number): Promise<PeerView> {
+    const peer = await this.directory.addManual(host, port);
+    return { ...peer, member: peer.advert.fingerprint === this.fingerprint };
+  }
+
   /** Every peer known, marked as a member when it advertises our cluster's fingerprint. */
   peers(): PeerView[] {
     return this.directory.peers().map((peer) => ({ ...peer, member: peer.advert.fingerprint === this.fingerprint }));
@@ -148,9 +171,49 @@ export class ClusterNode extends EventEmitter {
     return { memberName, fingerprint: this.fingerprint };
   }
 
+  /**
+   * Revoke a machine: a new cluster key goes to every other member online now, over the link
+   * keyed with the old one; the revoked machine keeps only the old key, which no longer opens
+   * anything. Members that are offline must pair again.
+   */
+  async revoke(peerRef: string): Promise<{ fingerprint: string; updated: string[]; missed: string[] }> {
+    const peers = this.peers();
+    const revoked = peers.find((peer) => peer.advert.id === peerRef || peer.advert.name === peerRef);
+    if (!revoked) throw new HearthError('unknown-peer', `No peer "${peerRef}" is known: give its id or name as "hearth peers" shows it.`);
+    const oldKey = this.#identity.clusterKey;
+    const newKey = randomBytes(32);
+    const updated: string[] = [];
+    const missed: string[] = [];
+    for (const peer of peers.filter((candidate) => candidate.member && candidate.advert.id !== revoked.advert.id)) {
+      try {
+        const socket = await openLinkStream({ host: peer.addresses[0]!, port: peer.advert.linkPort, identity: memberIdentity(this.#identity.deviceId), psk: linkPsk(oldKey), service: REKEY_SERVICE, timeoutMs: 5_000 });
+        socket.write(`${JSON.stringify({ clusterKey: newKey.toString('base64'), fingerprint: clusterFingerprint(newKey) })}\n`);
+        const answer = await readLine(socket);
+        socket.destroy();
+        (answer === 'OK' ? updated : missed).push(peer.advert.name);
+      } catch {
+        missed.push(peer.advert.name);
+      }
+    }
+    await this.#adopt({ ...this.#identity, clusterKey: newKey });
+    return { fingerprint: this.fingerprint, updated, missed };
+  }
+
+  async #acceptRekey(socket: TLSSocket): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      const { clusterKey, fingerprint } = JSON.parse(await readLine(socket, 512)) as { clusterKey?: unknown; fingerprint?: unknown };
+      const key = Buffer.from(typeof clusterKey === 'string' ? clusterKey : '', 'base64');
+      if (key.length !== 32 || clusterFingerprint(key) !== fingerprint) return void socket.end('ERR bad key\n');
+      await this.#adopt({ ...this.#identity, clusterKey: key });
+      socket.end('OK\n');
+    } catch {
+      socket.destroy();
+    }
+  }
+
   /** Leave the cluster: this machine starts a cluster of its own with a new key. */
   async leave(): Promise<{ fingerprint: string }> {
-    const { randomBytes } = await import('node:crypto');
     await this.#adopt({ ...this.#identity, clusterKey: randomBytes(32) });
     return { fingerprint: this.fingerprint };
   }

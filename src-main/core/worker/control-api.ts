@@ -16,7 +16,9 @@ export interface ClusterControl {
   fingerprint: string;
   pairing: { open(): Promise<{ code: string; expiresAt: number }> };
   join(code: string, extra: { host: string; port: number }[]): Promise<{ memberName: string; fingerprint: string }>;
+  addPeer(host: string, port: number): Promise<unknown>;
   leave(): Promise<{ fingerprint: string }>;
+  revoke(peerRef: string): Promise<{ fingerprint: string; updated: string[]; missed: string[] }>;
 }
 
 /** What the control API serves: the worker, facts about its tools, and the cluster once it runs. */
@@ -177,6 +179,12 @@ async function clusterRoute(target: ControlTarget, req: http.IncomingMessage, re
   switch (key) {
     case 'GET /v1/peers':
       return sendJson(res, 200, { peers: cluster.peers() });
+    case 'POST /v1/peers': {
+      const body = await jsonObject(req);
+      const address = typeof body.address === 'string' ? parseAddress(body.address) : undefined;
+      if (!address) throw new HttpError(400, '"address" must be "host:port" (the peer\'s secure link port, 7436 by default)');
+      return sendJson(res, 201, await cluster.addPeer(address.host, address.port));
+    }
     case 'GET /v1/identity':
       return sendJson(res, 200, { ...cluster.identity, fingerprint: cluster.fingerprint });
     case 'POST /v1/pairing':
@@ -185,15 +193,27 @@ async function clusterRoute(target: ControlTarget, req: http.IncomingMessage, re
       const body = await jsonObject(req);
       if (typeof body.code !== 'string') throw new HttpError(400, '"code" must be the pairing code shown by a member');
       const peers = body.peers ?? [];
-      if (!Array.isArray(peers) || !peers.every((peer) => typeof peer === 'string' && /^[\w.:-]+:\d{1,5}$/.test(peer))) throw new HttpError(400, '"peers" must be a list of "host:port"');
-      const extra = (peers as string[]).map((peer) => ({ host: peer.slice(0, peer.lastIndexOf(':')), port: Number(peer.slice(peer.lastIndexOf(':') + 1)) }));
-      return sendJson(res, 200, await cluster.join(body.code, extra));
+      const extra = Array.isArray(peers) ? peers.map((peer) => (typeof peer === 'string' ? parseAddress(peer) : undefined)) : [undefined];
+      if (extra.some((peer) => peer === undefined)) throw new HttpError(400, '"peers" must be a list of "host:port"');
+      return sendJson(res, 200, await cluster.join(body.code, extra as { host: string; port: number }[]));
     }
     case 'POST /v1/pairing/leave':
       return sendJson(res, 200, await cluster.leave());
+    case 'POST /v1/pairing/revoke': {
+      const body = await jsonObject(req);
+      if (typeof body.peer !== 'string' || body.peer.length > 256) throw new HttpError(400, '"peer" must be the id or name of the machine to revoke');
+      return sendJson(res, 200, await cluster.revoke(body.peer));
+    }
     default:
       return sendJson(res, 404, { error: `No such route: ${key}` });
   }
+}
+
+/** "host:port" with a sane host and a port from 1 to 65535, or undefined. */
+function parseAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^([\w.-]{1,253}):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  return match && port >= 1 && port <= 65535 ? { host: match[1]!, port } : undefined;
 }
 
 function decodePart(part: string): string {

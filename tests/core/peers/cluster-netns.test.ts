@@ -110,4 +110,29 @@ describe.skipIf(!namespaces.ok)('a cluster of three machines', () => {
     // Both workers received their share of the weights through their links.
     for (const link of done!.links) expect(link.bytesUp).toBeGreaterThan(10 * 1024 * 1024);
   }, 240_000);
+
+  it('adds a peer by address, reading its advert through its secure link', async () => {
+    const [coordinator, first] = machines;
+    const added = (await hearthIn(lab, coordinator!, ['peers', '--add', `${first!.host.address}:${first!.ready.linkPort}`])) as { peer: { advert: { id: string }; member: boolean; source: string } };
+    expect(added.peer).toMatchObject({ advert: { id: first!.ready.deviceId }, member: true, source: 'manual' });
+  }, 30_000);
+
+  it('revokes a machine: the others get a new key, the revoked one is left outside', async () => {
+    const [coordinator, kept, revoked] = machines;
+    const result = (await hearthIn(lab, coordinator!, ['pair', '--revoke', revoked!.ready.deviceId])) as { fingerprint: string; updated: string[]; missed: string[] };
+    expect(result.fingerprint).not.toBe(coordinator!.ready.fingerprint);
+    expect(result.updated).toHaveLength(1);
+    expect(result.missed).toEqual([]);
+    // The coordinator sees the kept worker in its (new) cluster and the revoked one outside it.
+    const deadline = Date.now() + 15_000;
+    let peers: { advert: { id: string }; member: boolean }[] = [];
+    while (Date.now() < deadline) {
+      peers = ((await hearthIn(lab, coordinator!, ['peers'])) as { peers: typeof peers }).peers;
+      const member = (id: string) => peers.find((peer) => peer.advert.id === id)?.member;
+      if (member(kept!.ready.deviceId) === true && member(revoked!.ready.deviceId) === false) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(peers.find((peer) => peer.advert.id === kept!.ready.deviceId)?.member).toBe(true);
+    expect(peers.find((peer) => peer.advert.id === revoked!.ready.deviceId)?.member).toBe(false);
+  }, 60_000);
 });

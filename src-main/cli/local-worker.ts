@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { HearthError } from '../core/errors.js';
+import { hearthPaths } from '../core/paths.js';
+import { readWorkerClaim } from '../core/worker/worker-claim.js';
+
+/** A call to a worker's control API: JSON in, JSON out, errors as HearthErrors. */
+export type ControlCall = <T>(method: string, route: string, body?: unknown) => Promise<T>;
+
+/** The cache folder a command means: --cache-dir, or the default one. */
+export function cacheRootFlag(flag: string | boolean | undefined): string {
+  return typeof flag === 'string' ? path.resolve(flag) : path.join(hearthPaths().cacheDir, 'tensors');
+}
+
+/** A caller for the control API at `controlUrl`. */
+export function controlCaller(controlUrl: string): ControlCall {
+  return async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(new URL(route, controlUrl), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch((cause: unknown) => {
+      throw new HearthError('worker-unreachable', `The worker did not answer at ${controlUrl}: ${(cause as Error).message}`);
+    });
+    const json = (await response.json()) as T & { error?: string };
+    if (!response.ok) throw new HearthError('worker-refused', json.error ?? `The worker answered ${response.status}`);
+    return json;
+  };
+}
+
+/** The control API of the worker serving this cache folder on this machine, if one runs. */
+export async function localWorker(cacheRoot: string): Promise<ControlCall | undefined> {
+  const claim = await readWorkerClaim(cacheRoot);
+  return claim?.controlUrl ? controlCaller(claim.controlUrl) : undefined;
+}
+
+/** Like `localWorker`, but a worker is required: say how to start one. */
+export async function requireLocalWorker(cacheRoot: string, why: string): Promise<ControlCall> {
+  const call = await localWorker(cacheRoot);
+  if (!call) throw new HearthError('no-worker', `${why} needs this machine's worker: start it first (hearth worker, hearth serve, or the app).`);
+  return call;
+}
