@@ -6,6 +6,7 @@ import type { HearthHost } from './api/host.js';
 import { hearthPaths, type HearthPaths } from './paths.js';
 import { ensureTools, locateTools, type LlamaTools } from './native/tools.js';
 import { hearthVersion } from './app-root.js';
+import { ClusterNode, DEFAULT_LINK_PORT } from './peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from './worker/run-worker.js';
 import type { WorkerServiceStatus } from './worker/worker-service.js';
 
@@ -19,6 +20,10 @@ export interface HearthCoreOptions {
   controlPort?: number;
   /** The worker's tensor cache folder; default `<cache>/tensors`. */
   tensorCacheDir?: string;
+  /** The secure link's port; 0 picks a free one. */
+  linkPort?: number;
+  /** Advertise and browse by mDNS (default on; off: peers by address only). */
+  discovery?: boolean;
 }
 
 /** The core a shell hosts (Electron main or `hearth serve`): this machine's worker and its status. */
@@ -29,6 +34,7 @@ export class HearthCore implements HearthHost {
   readonly #options: HearthCoreOptions;
   #status: MachineStatus;
   #worker: RunningWorker | null = null;
+  #cluster: ClusterNode | null = null;
   #stopping = false;
 
   private constructor(options: HearthCoreOptions, llamaRelease: string) {
@@ -82,6 +88,7 @@ export class HearthCore implements HearthHost {
   /** Stop the worker; the core can be dropped afterwards. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    await this.#cluster?.stop();
     await this.#worker?.stop();
     this.#updateWorker({ state: 'stopped', endpoint: null, error: null });
   }
@@ -110,6 +117,15 @@ export class HearthCore implements HearthHost {
     });
     this.#worker = worker;
     if (this.#stopping) return void (await worker.stop());
+    this.#cluster = await ClusterNode.start({
+      dataDir: this.#paths.dataDir,
+      worker,
+      release: tools.release,
+      linkHost: '0.0.0.0',
+      linkPort: this.#options.linkPort ?? DEFAULT_LINK_PORT,
+      discovery: this.#options.discovery ?? true,
+    });
+    worker.attachCluster(this.#cluster);
     const show = (status: WorkerServiceStatus) => {
       this.#status.rpcProtocol = status.rpcProtocol;
       this.#updateWorker({

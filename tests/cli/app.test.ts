@@ -8,10 +8,10 @@ import { scratchDir } from '../helpers/models.js';
 
 describe('hearth app (npm start)', () => {
   it('without a display, says so in one line and serves the UI headless instead', async () => {
-    const env = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, HEARTH_DATA_DIR: scratchDir('hearth-data-') };
     delete env.DISPLAY;
     delete env.WAYLAND_DISPLAY;
-    const child = spawn(process.execPath, [HEARTH_BIN, 'app', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--cache-dir', scratchDir(), '--json'], { cwd: REPO_ROOT, env });
+    const child = spawn(process.execPath, [HEARTH_BIN, 'app', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--link-port', '0', '--no-discovery', '--cache-dir', scratchDir(), '--json'], { cwd: REPO_ROOT, env });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {

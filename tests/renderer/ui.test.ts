@@ -22,9 +22,11 @@ let output = '';
 
 // Resolves with the first `ready` event; fails with what the CLI said if it exits first.
 function startServe(): Promise<string> {
-  const child = spawn(process.execPath, ['bin/hearth.js', 'serve', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--cache-dir', scratchDir(), '--json'], {
+  const child = spawn(process.execPath, ['bin/hearth.js', 'serve', '--port', '0', '--rpc-port', '0', '--control-port', '0', '--link-port', '0', '--no-discovery', '--cache-dir', scratchDir(), '--json'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own identity: never the user's cluster key.
+    env: { ...process.env, HEARTH_DATA_DIR: scratchDir('hearth-data-') },
   });
   serve = child;
   child.stderr.on('data', (chunk: Buffer) => {

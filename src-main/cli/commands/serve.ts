@@ -4,6 +4,7 @@ import type { MachineStatus } from '../../core/api/contract.js';
 import { startWebServer } from '../../core/api/web-server.js';
 import { appRoot } from '../../core/app-root.js';
 import { HearthCore } from '../../core/hearth-core.js';
+import { DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT } from '../../core/worker/run-worker.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatBytes } from '../format.js';
@@ -16,8 +17,8 @@ export const DEFAULT_WEB_PORT = 7434;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'worker + the UI over HTTP (for headless boxes)',
-  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--control-port N] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port)`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' } },
+  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--control-port N] [--link-port N] [--no-discovery] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port)`,
+  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' }, 'link-port': { type: 'string' }, 'no-discovery': { type: 'boolean' } },
   run: serve,
 };
 
@@ -33,6 +34,8 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
   const core = await HearthCore.start({
     workerPort: rpcPort,
     controlPort,
+    linkPort: portFlag(flags['link-port'], DEFAULT_LINK_PORT, '--link-port'),
+    discovery: !flags['no-discovery'],
     tensorCacheDir: typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : undefined,
   });
   const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token });

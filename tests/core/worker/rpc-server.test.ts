@@ -2,6 +2,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../../src-main/core/errors.js';
 import { HearthCore } from '../../../src-main/core/hearth-core.js';
+import { hearthPaths } from '../../../src-main/core/paths.js';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { freePort, isPortFree } from '../../../src-main/core/net/free-port.js';
 import { startRpcServer } from '../../../src-main/core/worker/rpc-server.js';
@@ -42,7 +43,7 @@ describe('startRpcServer', () => {
 
 describe('HearthCore', () => {
   it('serves this machine\'s devices through its worker and stops cleanly', async () => {
-    const core = await HearthCore.start({ workerPort: 0, controlPort: 0, tensorCacheDir: scratchDir() });
+    const core = await HearthCore.start({ workerPort: 0, controlPort: 0, linkPort: 0, discovery: false, tensorCacheDir: scratchDir(), paths: { cacheDir: hearthPaths().cacheDir, dataDir: scratchDir('hearth-data-') } });
     const seen: string[] = [];
     core.on('status', (status) => seen.push(status.worker.state));
     let endpoint: string | undefined;

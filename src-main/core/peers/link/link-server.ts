@@ -23,6 +23,8 @@ export interface LinkServerLimits {
   headerTimeoutMs: number;
   /** Connections still in their handshake; above it new sockets are destroyed at once. */
   maxHandshakes: number;
+  /** Connections in handshake from one address: one host cannot take every slot. */
+  maxHandshakesPerAddress: number;
   /** Authenticated connections (reading their header or carrying a stream); above it new sockets are destroyed at once. */
   maxStreams: number;
 }
@@ -60,7 +62,7 @@ export interface HandshakeFailure {
   identity: string | null;
 }
 
-const DEFAULT_LIMITS: LinkServerLimits = { handshakeTimeoutMs: 5_000, headerTimeoutMs: 5_000, maxHandshakes: 64, maxStreams: 512 };
+const DEFAULT_LIMITS: LinkServerLimits = { handshakeTimeoutMs: 5_000, headerTimeoutMs: 5_000, maxHandshakes: 64, maxHandshakesPerAddress: 16, maxStreams: 512 };
 const REFUSE_GRACE_MS = 1_000;
 
 const REASONS: Record<HandshakeFailureKind, string> = {
@@ -76,6 +78,8 @@ const REASONS: Record<HandshakeFailureKind, string> = {
 interface Connection {
   raw: net.Socket;
   address: string;
+  /** The peer's IP address, kept: a destroyed socket forgets it. */
+  from: string;
   phase: 'handshake' | 'stream';
   tls: tls.TLSSocket | null;
   identity: string | null;
@@ -115,6 +119,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   readonly #tls: tls.Server;
   readonly #connections = new Map<string, Connection>();
   #counts = { accepted: 0, handshakeFailures: 0, rejected: 0, active: 0, handshaking: 0 };
+  readonly #handshakingFrom = new Map<string, number>();
   #port = 0;
 
   constructor(options: LinkServerOptions) {
@@ -171,15 +176,23 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   #onAccept(raw: net.Socket): void {
     raw.on('error', () => raw.destroy());
     const { handshaking, active } = this.#counts;
-    if (handshaking >= this.#limits.maxHandshakes || active >= this.#limits.maxStreams || raw.remoteAddress === undefined) {
+    const from = raw.remoteAddress;
+    if (
+      handshaking >= this.#limits.maxHandshakes ||
+      active >= this.#limits.maxStreams ||
+      from === undefined ||
+      (this.#handshakingFrom.get(from) ?? 0) >= this.#limits.maxHandshakesPerAddress
+    ) {
       this.#counts.rejected++;
       raw.destroy();
       return;
     }
+    this.#handshakingFrom.set(from, (this.#handshakingFrom.get(from) ?? 0) + 1);
     const key = tupleOf(raw);
     const connection: Connection = {
       raw,
       address: `${raw.remoteAddress}:${raw.remotePort}`,
+      from,
       phase: 'handshake',
       tls: null,
       identity: null,
@@ -227,7 +240,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
       this.#counts.active--;
       return;
     }
-    this.#counts.handshaking--;
+    this.#handshakeEnded(connection);
     let kind = connection.failure ?? 'closed';
     if (kind === 'wrong-key' && !connection.known) kind = 'unknown-identity';
     // A connection that closes before saying who it is is a port probe (liveness checks do this): not worth an alarm.
@@ -238,6 +251,14 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
     this.emit('handshake-failed', failure);
   }
 
+  #handshakeEnded(connection: Connection): void {
+    this.#counts.handshaking--;
+    const from = connection.from;
+    const left = (this.#handshakingFrom.get(from) ?? 1) - 1;
+    if (left > 0) this.#handshakingFrom.set(from, left);
+    else this.#handshakingFrom.delete(from);
+  }
+
   #onSecure(socket: tls.TLSSocket): void {
     const connection = this.#connections.get(tupleOf(socket));
     if (!connection || connection.identity === null || !connection.known) {
@@ -246,7 +267,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
     }
     connection.phase = 'stream';
     connection.tls = socket;
-    this.#counts.handshaking--;
+    this.#handshakeEnded(connection);
     this.#counts.active++;
     this.#counts.accepted++;
     socket.on('error', () => socket.destroy());
