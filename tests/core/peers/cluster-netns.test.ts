@@ -135,4 +135,24 @@ describe.skipIf(!namespaces.ok)('a cluster of three machines', () => {
     expect(peers.find((peer) => peer.advert.id === kept!.ready.deviceId)?.member).toBe(true);
     expect(peers.find((peer) => peer.advert.id === revoked!.ready.deviceId)?.member).toBe(false);
   }, 60_000);
+
+  it('shows a peer of another llama.cpp release as incompatible, with the reason', async () => {
+    const [coordinator, , other] = machines;
+    const id = '0f0e0d0c-0b0a-4908-8706-050403020100';
+    const stranger = lab.exec(other!.host, path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [
+      'tests/fixtures/mdns-advertiser.ts', '--id', id, '--name', 'old hearth', '--host', other!.host.address, '--link-port', '7777', '--release', 'v0.0.1',
+    ], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      const deadline = Date.now() + 15_000;
+      let seen: { compatible: boolean; reason: string | null } | undefined;
+      while (!seen && Date.now() < deadline) {
+        const { peers } = (await hearthIn(lab, coordinator!, ['peers'])) as { peers: { advert: { id: string }; compatible: boolean; reason: string | null }[] };
+        seen = peers.find((peer) => peer.advert.id === id);
+        if (!seen) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(seen).toMatchObject({ compatible: false, reason: expect.stringContaining('v0.0.1') });
+    } finally {
+      stranger.kill('SIGTERM');
+    }
+  }, 60_000);
 });
