@@ -45,6 +45,9 @@ export interface CacheStoreOptions {
   evict?: boolean;
 }
 
+/** Loads in flight at once are few; a pile of pins is a client that forgets to unpin. */
+const MAX_PINS = 1000;
+
 /** More than a probing connection ever sends (hello, device queries). */
 const PROBE_BYTES = 1024 * 1024;
 
@@ -233,6 +236,8 @@ export class CacheStore {
 
   /** Keep these entries through eviction while a load needs them (until unpinned or `ttlMs` passes). */
   pin(hashes: string[], ttlMs: number, id: string = randomUUID()): string {
+    this.#pinnedHashes(); // drops expired pins before counting
+    if (this.#pins.size >= MAX_PINS && !this.#pins.has(id)) throw new HearthError('too-many-pins', `The cache already holds ${MAX_PINS} pins: unpin finished loads first.`);
     this.#pins.set(id, { hashes: new Set(hashes), expiresAt: this.#clock() + ttlMs });
     return id;
   }

@@ -37,7 +37,7 @@ export class Supervisor<T extends Supervised> extends EventEmitter {
   #current: T | null = null;
   #loop: Promise<void> | null = null;
   #state: SupervisorState = { state: 'stopped' };
-  restarts = 0;
+  #restarts = 0;
 
   constructor(options: SupervisorOptions<T>) {
     super();
@@ -53,6 +53,11 @@ export class Supervisor<T extends Supervised> extends EventEmitter {
 
   get state(): SupervisorState {
     return this.#state;
+  }
+
+  /** Restarts since supervision began. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   get current(): T | null {
@@ -101,7 +106,7 @@ export class Supervisor<T extends Supervised> extends EventEmitter {
         this.emit('start-failed', error);
       }
       if (signal.aborted) return;
-      this.restarts++;
+      this.#restarts++;
       this.#setState({ state: 'restarting', inMs: backoff, reason });
       await this.#options.wait(backoff, signal);
       backoff = Math.min(backoff * 2, this.#options.maxBackoffMs);

@@ -66,4 +66,17 @@ describe('Supervisor', () => {
     expect(reasons).toEqual(['port 50052 is in use']);
     await supervisor.stop();
   });
+
+  it('stops at once while waiting to restart', async () => {
+    const supervisor = new Supervisor({
+      initialBackoffMs: 60_000, // a real wait: stop must cut it short
+      launch: async () => nodeProcess('process.exit(1)'),
+    });
+    await supervisor.start();
+    while (supervisor.state.state !== 'restarting') await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await supervisor.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(supervisor.state.state).toBe('stopped');
+  });
 });
