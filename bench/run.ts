@@ -1,42 +1,47 @@
-// `npm run bench`: every benchmark, each figure a ratio against a baseline measured in the same run.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// `npm run bench [-- loads link]`: every benchmark (or the ones named), each figure a ratio
+// against a baseline measured in the same run; writes bench-report/report.md and results.json.
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
-import { benchCacheLoads } from './cache-loads.js';
+import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
+import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
 
 const RUNS = Number(process.env.HEARTH_BENCH_RUNS ?? 3);
 const REPORT_DIR = path.resolve('bench-report');
 
-const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-model-'));
-try {
-  const spec = process.env.HEARTH_BENCH_MODEL === 'small' ? syntheticPresets.cacheSized : syntheticPresets.benchmark;
-  const model = path.join(scratch, `${spec.name}.gguf`);
-  process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
-  const { bytes } = await writeSyntheticLlama(model, spec);
-  process.stderr.write(`Measuring loads (${RUNS} runs each)…\n`);
-  const { scenarios, integrityCost } = await benchCacheLoads(model, RUNS);
-  const [local, cold, warm] = scenarios;
-  const rows = scenarios.map((s) => `| ${s.name} | ${s.seconds.toFixed(2)} | ${(s.seconds / local!.seconds).toFixed(2)}× | ${s.runs.map((r) => r.toFixed(2)).join(', ')} |`);
-  const report = [
-    `# Hearth benchmarks`,
-    '',
-    `Model: synthetic ${spec.name}, ${(bytes / 2 ** 30).toFixed(2)} GiB F16; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; one worker on loopback; medians of ${RUNS}.`,
-    '',
-    '## Loads through one worker (launch to /health ready)',
-    '',
-    '| scenario | seconds | vs local load | runs |',
-    '|---|---|---|---|',
-    ...rows,
-    '',
-    `- warm / cold: **${(warm!.seconds / cold!.seconds).toFixed(2)}×** (the cache's gain)`,
-    `- integrity check cost on a warm load: **${(integrityCost * 100).toFixed(1)}%**, median of ${RUNS * 2 - 1} paired loads (goal: at most 10%)`,
-    '',
-  ].join('\n');
-  await mkdir(REPORT_DIR, { recursive: true });
-  await writeFile(path.join(REPORT_DIR, 'report.md'), report);
-  await writeFile(path.join(REPORT_DIR, 'results.json'), `${JSON.stringify({ model: spec.name, bytes, runs: RUNS, scenarios, integrityCost }, null, 2)}\n`);
-  process.stdout.write(`${report}\nReport written to ${path.relative(process.cwd(), REPORT_DIR)}/report.md\n`);
-} finally {
-  await rm(scratch, { recursive: true, force: true });
+/** Each benchmark: run it, then its report section and whether it failed. */
+const BENCHMARKS = {
+  loads: async () => {
+    const results = await benchCacheLoads({ runs: RUNS, small: process.env.HEARTH_BENCH_MODEL === 'small' });
+    return { results, section: cacheLoadsReportSection(results), failed: false };
+  },
+  link: async () => {
+    const results = await benchLink({ runs: RUNS });
+    return { results, section: linkReportSection(results), failed: linkBenchFailed(results) };
+  },
+} as const;
+type BenchName = keyof typeof BENCHMARKS;
+
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(BENCHMARKS).join(', ')}\n`);
+  process.exit(2);
 }
+const names = (asked.length > 0 ? asked : Object.keys(BENCHMARKS)) as BenchName[];
+
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
+const report = ['# Hearth benchmarks', '', `Machine: ${machine}. Runs per scenario: ${RUNS}. ${new Date().toISOString().slice(0, 10)}.`, ''];
+const results: Record<string, unknown> = { machine, runs: RUNS };
+let failed = false;
+for (const name of names) {
+  const outcome = await BENCHMARKS[name]();
+  report.push(...outcome.section);
+  results[name] = outcome.results;
+  failed ||= outcome.failed;
+}
+await mkdir(REPORT_DIR, { recursive: true });
+await writeFile(path.join(REPORT_DIR, 'report.md'), report.join('\n'));
+await writeFile(path.join(REPORT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${report.join('\n')}\nReport written to ${path.relative(process.cwd(), REPORT_DIR)}/report.md\n`);
+if (failed) process.exitCode = 1;
