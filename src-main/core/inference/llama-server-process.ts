@@ -1,0 +1,201 @@
+// One llama-server for one model load: started on loopback, followed through its load, stopped
+// cleanly. Its end, whenever it comes, becomes a state (failed or stopped), never an exception
+// that could take Hearth down.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import { HearthError } from '../errors.js';
+import type { LlamaTools } from '../native/tools.js';
+import { freePort } from '../net/free-port.js';
+import { killOnExit } from './exit-reaper.js';
+import { failureReason, type ProcessExit } from './failure-reason.js';
+import type { LoadState } from './load-state.js';
+import { isChildStateLine, nextLoadProgress, START_PROGRESS } from './load-progress.js';
+
+/** How to start llama-server for a load. */
+export interface LlamaServerOptions {
+  tools: Pick<LlamaTools, 'llamaServer' | 'cwd' | 'env'>;
+  /** The GGUF file. */
+  model: string;
+  /** The name llama-server reports for it (its `--alias`). */
+  modelId: string;
+  /** The planner's flags (`--rpc …`, `--tensor-split …`, `-ngl …`, `-c …`). */
+  args?: readonly string[];
+  /** A big model over RPC at 1 Gbit takes minutes; a stuck load ends after this. */
+  readyTimeoutMs?: number;
+  /** Between SIGTERM and SIGKILL when stopping. */
+  killAfterMs?: number;
+  /** Every line it prints. */
+  onLine?: (line: string) => void;
+}
+
+const HOST = '127.0.0.1';
+const LOG_LINES_KEPT = 60;
+const HEALTH_POLL_MS = 100;
+const CHILD_EXIT_COMMAND = 'cmd_router_to_child:exit';
+
+/** A llama-server process; emits `state` (a LoadState) on every change. */
+export class LlamaServerProcess extends EventEmitter {
+  /** Where it listens, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer` on every request: it keeps other local programs out. */
+  readonly apiKey: string;
+  readonly pid: number | undefined;
+  /** Settles when the process has ended, however it ended. */
+  readonly exited: Promise<ProcessExit>;
+  readonly #child: ChildProcess;
+  readonly #tail: string[] = [];
+  readonly #ready: Promise<void>;
+  #state: LoadState = { state: 'starting' };
+  #stopping = false;
+  /** Set when Hearth ends a load that took too long: the exit is then a failure, not a stop. */
+  #timedOut: string | null = null;
+
+  /** Use spawnLlamaServer. */
+  constructor(child: ChildProcess, url: string, apiKey: string, options: LlamaServerOptions) {
+    super();
+    this.#child = child;
+    this.url = url;
+    this.apiKey = apiKey;
+    this.pid = child.pid;
+    const onLine = (line: string): void => this.#onLine(line, options.onLine);
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+    // A write to a dead child's stdin would otherwise be an unhandled 'error'.
+    child.stdin?.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      // 'close', not 'exit': only then has every line it printed been read, the last ones say why it ended.
+      child.once('close', (code, signal) => resolve({ code, signal }));
+      child.once('error', (error) => {
+        this.#remember(`spawn error: ${error.message}`);
+        resolve({ code: null, signal: null });
+      });
+    });
+    void this.exited.then((exit) => this.#onExit(exit));
+    this.#ready = this.#waitReady(options.readyTimeoutMs ?? 20 * 60_000);
+    this.#ready.catch(() => undefined); // the outcome is also a state; callers may never ask
+  }
+
+  get state(): LoadState {
+    return this.#state;
+  }
+
+  /** Resolves once it serves; rejects with a HearthError carrying its last log lines. */
+  whenReady(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The last lines it printed (state messages left out), oldest first. */
+  logTail(): string[] {
+    return [...this.#tail];
+  }
+
+  /** SIGTERM, then SIGKILL if it has not ended in time; resolves once it has ended. */
+  async stop(killAfterMs = 5_000): Promise<void> {
+    if (this.#state.state === 'stopped' || this.#state.state === 'failed') return void (await this.exited);
+    this.#stopping = true;
+    // As a router's child it waits on stdin after SIGTERM: the router's exit command releases it
+    // (tools/server/server-models.cpp, CMD_ROUTER_TO_CHILD_EXIT).
+    this.#child.stdin?.write(`${CHILD_EXIT_COMMAND}\n`);
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), killAfterMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  #onLine(line: string, onLine: ((line: string) => void) | undefined): void {
+    onLine?.(line);
+    const state = this.#state;
+    if (state.state === 'starting' || state.state === 'loading') {
+      const progress = nextLoadProgress(line, state.state === 'loading' ? state.progress : START_PROGRESS);
+      if (progress) this.#setState({ state: 'loading', progress });
+    }
+    if (!isChildStateLine(line)) this.#remember(line);
+  }
+
+  #remember(line: string): void {
+    this.#tail.push(line);
+    if (this.#tail.length > LOG_LINES_KEPT) this.#tail.shift();
+  }
+
+  #onExit(exit: ProcessExit): void {
+    const { state } = this.#state;
+    if (state === 'failed' || state === 'stopped') return;
+    if (this.#timedOut) return this.#setState({ state: 'failed', during: 'load', reason: this.#timedOut, logTail: this.logTail() });
+    if (this.#stopping) return this.#setState({ state: 'stopped' });
+    const during = state === 'ready' ? 'serve' : 'load';
+    this.#setState({ state: 'failed', during, reason: failureReason(exit, this.#tail, during), logTail: this.logTail() });
+  }
+
+  async #waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const ended = this.exited.then(() => 'ended' as const);
+    for (;;) {
+      if (this.#state.state === 'failed' || this.#state.state === 'stopped') break;
+      if (await this.#healthy()) {
+        if (this.#state.state === 'starting' || this.#state.state === 'loading') this.#setState({ state: 'ready', url: this.url });
+        return;
+      }
+      if (Date.now() > deadline) {
+        this.#timedOut = `llama-server did not finish loading within ${Math.round(timeoutMs / 1000)} s`;
+        await this.stop();
+        break;
+      }
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS))]);
+    }
+    await this.exited;
+    const state = this.#state;
+    if (state.state === 'failed') {
+      throw new HearthError('model-load-failed', `${state.reason}. Its last output:\n${state.logTail.slice(-20).join('\n')}`);
+    }
+    throw new HearthError('model-load-cancelled', 'The model was unloaded before it finished loading.');
+  }
+
+  async #healthy(): Promise<boolean> {
+    try {
+      // 503 while loading; /health needs no API key (tools/server/server.cpp).
+      const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      return response.status === 200;
+    } catch {
+      return false; // not listening yet
+    }
+  }
+
+  #setState(state: LoadState): void {
+    this.#state = state;
+    this.emit('state', state);
+  }
+}
+
+/** Start llama-server for a model on a free loopback port; follow it with `state` and `whenReady()`. */
+export async function spawnLlamaServer(options: LlamaServerOptions): Promise<LlamaServerProcess> {
+  const port = await freePort(HOST);
+  const apiKey = crypto.randomBytes(24).toString('base64url');
+  // Ours come last: llama.cpp's parser lets a later flag win, so the planner cannot move the
+  // listener off loopback by accident.
+  const args = [...(options.args ?? []), '-m', options.model, '--alias', options.modelId, '--host', HOST, '--port', String(port)];
+  const child = spawn(options.tools.llamaServer, args, {
+    cwd: options.tools.cwd,
+    env: childEnv(options.tools.env, apiKey),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  killOnExit(child);
+  return new LlamaServerProcess(child, `http://${HOST}:${port}`, apiKey, options);
+}
+
+function childEnv(base: NodeJS.ProcessEnv, apiKey: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    // LLAMA_ARG_* would silently change a load Hearth planned (host, port, layers...).
+    if (!name.startsWith('LLAMA_ARG_')) env[name] = value;
+  }
+  // In the environment, not argv: other users can read a process's arguments, not its environment.
+  env.LLAMA_API_KEY = apiKey;
+  // Run as a router's child (tools/server/server-models.cpp, server_child): it then reports its
+  // load progress on stdout and, once loaded, exits when its stdin closes, that is when Hearth
+  // dies, even by SIGKILL. Only the variable's presence matters.
+  env.LLAMA_SERVER_ROUTER_PORT = '0';
+  return env;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { failureReason } from '../../../src-main/core/inference/failure-reason.js';
+import { modelIdFor } from '../../../src-main/core/inference/model-id.js';
+import { checkCompletionBody } from '../../../src-main/core/inference/openai-body.js';
+import { OpenAiError } from '../../../src-main/core/inference/openai-errors.js';
+
+function rejection(body: unknown, route: 'chat' | 'completion'): OpenAiError {
+  try {
+    checkCompletionBody(body, route);
+  } catch (error) {
+    if (error instanceof OpenAiError) return error;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+
+describe('checkCompletionBody', () => {
+  it('passes good bodies through untouched, extra llama.cpp fields included', () => {
+    const chat = { model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true, top_k: 1 };
+    expect(checkCompletionBody(chat, 'chat')).toBe(chat);
+    for (const prompt of ['hi', ['a', 'b'], [1, 2, 3], [[1, 2]]]) expect(checkCompletionBody({ prompt }, 'completion')).toEqual({ prompt });
+  });
+
+  it.each([
+    [[], 'chat', null, 'JSON object'],
+    [{ messages: [] }, 'chat', 'messages', 'non-empty array'],
+    [{ messages: [{ content: 'no role' }] }, 'chat', 'messages[0]', '"role"'],
+    [{ messages: [{ role: 'user' }], stream: 'yes' }, 'chat', 'stream', 'true or false'],
+    [{ messages: [{ role: 'user' }], model: 3 }, 'chat', 'model', 'string'],
+    [{}, 'completion', 'prompt', 'string or an array'],
+    [{ prompt: [] }, 'completion', 'prompt', 'string or an array'],
+    [{ prompt: { text: 'hi' } }, 'completion', 'prompt', 'string or an array'],
+  ] as const)('refuses %j for %s with a 400 naming %s', (body, route, param, words) => {
+    const error = rejection(body, route);
+    expect(error.status).toBe(400);
+    expect(error.param).toBe(param);
+    expect(error.message).toContain(words);
+    expect(error.toBody().error).toMatchObject({ type: 'invalid_request_error', message: error.message });
+  });
+});
+
+describe('modelIdFor', () => {
+  it('is the file name without .gguf, safe for llama-server\'s --alias', () => {
+    expect(modelIdFor('/models/Qwen2.5-7B-Instruct-Q4_K_M.gguf')).toBe('Qwen2.5-7B-Instruct-Q4_K_M');
+    expect(modelIdFor('C:/m/a,b.GGUF')).toBe('a_b');
+    expect(modelIdFor('/m/.gguf')).toBe('model');
+  });
+});
+
+describe('failureReason', () => {
+  it('names how it ended and the first error line it printed', () => {
+    // As this release prints a load of a non-GGUF file.
+    const tail = [
+      "0.00.044.836 I srv    load_model: loading model '/tmp/notgguf.gguf'",
+      "0.00.045.034 E gguf_init_from_reader: invalid magic characters: 'hell', expected 'GGUF'",
+      '0.00.045.136 E llama_model_load: error loading model: llama_model_loader: failed to load model from /tmp/notgguf.gguf',
+      "0.00.045.214 E srv    load_model: failed to load model, '/tmp/notgguf.gguf'",
+      '0.00.045.639 E srv  llama_server: exiting due to model loading error',
+    ];
+    expect(failureReason({ code: 1, signal: null }, tail, 'load')).toBe("llama-server exited with code 1 while loading the model: gguf_init_from_reader: invalid magic characters: 'hell', expected 'GGUF'");
+    expect(failureReason({ code: null, signal: 'SIGKILL' }, ['0.00.162.520 I srv  llama_server: model loaded'], 'serve')).toBe('llama-server was killed by SIGKILL while serving');
+    expect(failureReason({ code: null, signal: 'SIGABRT' }, ['ggml/src/ggml.c:1234: GGML_ASSERT(n > 0) failed', 'Aborted'], 'serve')).toBe('llama-server was killed by SIGABRT while serving: ggml/src/ggml.c:1234: GGML_ASSERT(n > 0) failed');
+    expect(failureReason({ code: null, signal: null }, ['spawn error: spawn /x/llama-server ENOENT'], 'load')).toBe('llama-server could not be started: spawn error: spawn /x/llama-server ENOENT');
+  });
+});
