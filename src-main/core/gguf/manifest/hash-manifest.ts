@@ -1,0 +1,38 @@
+// The hash manifest of a model file: the FNV-1a 64 llama.cpp's RPC client would compute for each
+// large tensor (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`, sent as SET_TENSOR_HASH for tensors over
+// `HASH_THRESHOLD`), tied to the exact file it was made from.
+
+/** One tensor over the threshold: where its bytes sit, their FNV-1a 64 and a cheap probe, as 16 lowercase hex digits. */
+export interface ManifestEntry {
+  tensor: string;
+  /** Absolute offset of the tensor's data in the file. */
+  offset: number;
+  size: number;
+  /** FNV-1a 64 of all `size` bytes: the name of the worker cache's entry for them. */
+  hash: string;
+  /** FNV-1a 64 of the first 4096 bytes followed by the last 4096 (one running hash): a guard a reader can check quickly. */
+  probe: string;
+}
+
+/** The file a manifest was made from, as it was then (`path` is the real path, links resolved). */
+export interface ManifestFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** Every large tensor's hash, for one version of one model file. */
+export interface HashManifest {
+  version: 1;
+  file: ManifestFile;
+  /** Tensors larger than this many bytes are listed (llama.cpp's RPC hash threshold when it was made). */
+  threshold: number;
+  /** In file order. */
+  entries: ManifestEntry[];
+}
+
+/** Whether the manifest still describes the file (same size, modification time and inode); pass `fs.stat` of the real path. */
+export function manifestMatchesFile(manifest: HashManifest, stat: { size: number; mtimeMs: number; ino: number }): boolean {
+  return manifest.file.size === stat.size && manifest.file.mtimeMs === stat.mtimeMs && manifest.file.ino === stat.ino;
+}
