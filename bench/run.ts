@@ -1,10 +1,11 @@
-// `npm run bench [-- loads link]`: every benchmark (or the ones named), each figure a ratio
+// `npm run bench [-- loads manifest link]`: every benchmark (or the ones named), each figure a ratio
 // against a baseline measured in the same run; writes bench-report/report.md and results.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
 import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
+import { benchManifest, manifestBenchFailed, manifestReportSection } from './manifest.js';
 
 const RUNS = Number(process.env.HEARTH_BENCH_RUNS ?? 3);
 const REPORT_DIR = path.resolve('bench-report');
@@ -14,6 +15,10 @@ const BENCHMARKS = {
   loads: async () => {
     const results = await benchCacheLoads({ runs: RUNS, small: process.env.HEARTH_BENCH_MODEL === 'small' });
     return { results, section: cacheLoadsReportSection(results), failed: false };
+  },
+  manifest: async () => {
+    const results = await benchManifest({ runs: RUNS });
+    return { results, section: manifestReportSection(results), failed: manifestBenchFailed(results) };
   },
   link: async () => {
     const results = await benchLink({ runs: RUNS });

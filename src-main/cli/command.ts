@@ -2,10 +2,13 @@ import type { ParseArgsConfig } from 'node:util';
 import { HearthError } from '../core/errors.js';
 import type { CliOutput } from './output.js';
 
+/** One flag's value as parseArgs gives it (a list for flags that may repeat). */
+export type FlagValue = string | boolean | string[] | undefined;
+
 /** What a command gets: its words, its flags (already checked against its options) and the output. */
 export interface CommandContext {
   positionals: string[];
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, FlagValue>;
   out: CliOutput;
 }
 

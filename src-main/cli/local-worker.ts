@@ -2,12 +2,13 @@ import path from 'node:path';
 import { HearthError } from '../core/errors.js';
 import { hearthPaths } from '../core/paths.js';
 import { readWorkerClaim } from '../core/worker/worker-claim.js';
+import type { FlagValue } from './command.js';
 
 /** A call to a worker's control API: JSON in, JSON out, errors as HearthErrors. */
 export type ControlCall = <T>(method: string, route: string, body?: unknown) => Promise<T>;
 
 /** The cache folder a command means: --cache-dir, or the default one. */
-export function cacheRootFlag(flag: string | boolean | undefined): string {
+export function cacheRootFlag(flag: FlagValue): string {
   return typeof flag === 'string' ? path.resolve(flag) : path.join(hearthPaths().cacheDir, 'tensors');
 }
 

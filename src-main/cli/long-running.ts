@@ -1,7 +1,7 @@
-import { usageError } from './command.js';
+import { usageError, type FlagValue } from './command.js';
 
 /** A port flag's value: a number from 0 (any free port) to 65535, or the default. */
-export function portFlag(value: string | boolean | undefined, fallback: number, name: string): number {
+export function portFlag(value: FlagValue, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const port = Number(value);
   if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) throw usageError(`${name} takes a port number from 0 to 65535, got "${String(value)}"`);

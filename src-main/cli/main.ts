@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
 import { isHearthError } from '../core/errors.js';
-import type { Command } from './command.js';
+import type { Command, FlagValue } from './command.js';
 import { appCommand } from './commands/app.js';
 import { cacheCommand } from './commands/cache.js';
+import { chatCommand } from './commands/chat.js';
 import { doctorCommand } from './commands/doctor.js';
 import { infoCommand } from './commands/info.js';
+import { loadCommand } from './commands/load.js';
 import { pairCommand } from './commands/pair.js';
 import { peersCommand } from './commands/peers.js';
+import { planCommand } from './commands/plan.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { CliOutput } from './output.js';
 
-const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, cacheCommand, serveCommand, appCommand];
+const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, planCommand, loadCommand, chatCommand, cacheCommand, serveCommand, appCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.split('   ')[0]!.length));
@@ -52,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Usage: ${command.usage}\n`);
       return 0;
     }
-    return await command.run({ positionals, flags: values as Record<string, string | boolean | undefined>, out });
+    return await command.run({ positionals, flags: values as Record<string, FlagValue>, out });
   } catch (error) {
     if (isHearthError(error)) return fail(out, error.code, error.message, error.code === 'usage' ? 2 : 1);
     const code = (error as { code?: string }).code;

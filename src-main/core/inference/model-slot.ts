@@ -13,6 +13,8 @@ export interface ModelLoad {
   /** Defaults to the file name without `.gguf`. */
   modelId?: string;
   args?: readonly string[];
+  /** Extra environment for this load's llama-server (e.g. the RPC client's hash manifest). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What the slot holds now. */
@@ -104,7 +106,8 @@ export class ModelSlot extends EventEmitter {
       this.#changed();
       try {
         const spawn = this.#options.spawn ?? spawnLlamaServer;
-        loaded.server = await spawn({ tools: this.#options.tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
+        const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
+        loaded.server = await spawn({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();

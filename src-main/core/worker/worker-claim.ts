@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
+import { isProcessAlive } from '../process-alive.js';
 
 /** Who serves a cache folder: the running worker's process and its control API. */
 export interface WorkerClaim {
@@ -17,7 +18,7 @@ function claimPath(root: string): string {
 export async function readWorkerClaim(root: string): Promise<WorkerClaim | undefined> {
   try {
     const claim = JSON.parse(await readFile(claimPath(root), 'utf8')) as WorkerClaim;
-    return isAlive(claim.pid) ? claim : undefined;
+    return isProcessAlive(claim.pid) ? claim : undefined;
   } catch {
     return undefined;
   }
@@ -55,13 +56,4 @@ export async function claimCacheRoot(root: string, claim: WorkerClaim): Promise<
     update: (next) => writeFile(file, `${JSON.stringify(next)}\n`),
     release: () => rm(file, { force: true }),
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

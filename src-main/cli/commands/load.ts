@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { isLoopback } from '../../core/api/host-check.js';
+import { writeApiRecord } from '../../core/inference/api-record.js';
+import { openMemberLinks } from '../../core/inference/member-links.js';
+import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
+import { startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
+import { ensureTools } from '../../core/native/tools.js';
+import { assertPlanFits } from '../../core/planner/plan-split.js';
+import { hearthPaths } from '../../core/paths.js';
+import { usageError, type Command } from '../command.js';
+import { portFlag, untilStopped } from '../long-running.js';
+import { describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
+
+/** The OpenAI-compatible API's default port when none is given. */
+export const DEFAULT_API_PORT = 7437;
+
+/** `hearth load <model.gguf>`: plan, load across the cluster and serve the OpenAI API until stopped. */
+export const loadCommand: Command = {
+  name: 'load',
+  summary: 'load a model across the cluster and serve it (OpenAI API), until stopped',
+  usage: `hearth load <model.gguf> ${PLAN_USAGE} [--host H] [--port N] [--api-key K] [--json]   (API default: 127.0.0.1:${DEFAULT_API_PORT}; a key is made when --host is not loopback)`,
+  options: { ...PLAN_FLAGS, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' } },
+  async run({ positionals, flags, out }) {
+    const model = positionals[0];
+    if (!model || positionals.length > 1) throw usageError('hearth load takes one model file: hearth load <model.gguf>');
+    const options = planOptions(flags);
+    const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+    const port = portFlag(flags.port, DEFAULT_API_PORT, '--port');
+    const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : isLoopback(host) ? undefined : randomBytes(24).toString('base64url');
+    const { dataDir } = hearthPaths();
+    // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
+    const { loadPlan, planModel } = await import('../../core/inference/load-model.js');
+    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
+
+    // Check the file and the fit before anything listens or starts.
+    const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
+    const slot = new ModelSlot({ tools });
+    let gateway: OpenAiGateway | undefined;
+    try {
+      const plan = await planModel({ model, tools, members: links.members, options });
+      assertPlanFits(plan);
+      gateway = await startOpenAiGateway({ slot, host, port, apiKey });
+      slot.on('status', (status: SlotStatus) => {
+        if (status.state === 'loading') out.progress(`loading: ${status.progress.step}`, status.progress.fraction);
+      });
+      await loadPlan({
+        plan, members: links.members, slot, dataDir,
+        onHashing: ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null),
+      });
+      const modelId = slot.status.state === 'ready' ? slot.status.modelId : model;
+      const withdraw = await writeApiRecord(dataDir, { pid: process.pid, baseUrl: gateway.baseUrl, apiKey: apiKey ?? null, modelId });
+      out.event(
+        { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped },
+        [describePlan(plan, links.skipped), '', `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
+      );
+      slot.on('status', (status: SlotStatus) => {
+        if (status.state === 'failed') out.event({ event: 'failed', reason: status.reason, logTail: status.logTail }, `llama-server failed: ${status.reason}\n${status.logTail.join('\n')}`);
+      });
+      await untilStopped();
+      out.note('Stopping…');
+      await withdraw();
+    } finally {
+      await slot.unload();
+      await gateway?.close();
+      await links.close();
+    }
+    return 0;
+  },
+};

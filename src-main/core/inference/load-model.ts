@@ -1,0 +1,94 @@
+// From a GGUF file to a model served across the cluster: check the file, plan the split over
+// this machine's GPUs and the member peers, announce the load to each peer's worker (its model
+// view and pins), hand llama.cpp's RPC client the precomputed hashes, and start llama-server.
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { HearthError } from '../errors.js';
+import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
+import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
+import type { HashProgress } from '../gguf/manifest/hash-ranges.js';
+import type { LlamaTools } from '../native/tools.js';
+import { clusterDevices, type LocalDevice } from '../planner/cluster-devices.js';
+import { readPlanModel } from '../planner/model-shape.js';
+import { assertPlanFits, planSplit } from '../planner/plan-split.js';
+import type { PlanOptions, SplitPlan } from '../planner/plan-types.js';
+import { listDevices } from '../worker/devices.js';
+import type { MemberLink } from './member-links.js';
+import type { ModelSlot } from './model-slot.js';
+import { rpcManifestEnv, writeRpcManifest } from './rpc-manifest-file.js';
+
+/** How long a peer keeps an announced load's entries through eviction; the worker holds them itself once the load connects. */
+const PIN_SECONDS = 3600;
+
+/** What a plan needs to know about the cluster. */
+export interface PlanRequest {
+  model: string;
+  tools: LlamaTools;
+  members: readonly MemberLink[];
+  options?: PlanOptions;
+  /** This machine's devices; asked of ggml when left out. */
+  localDevices?: readonly LocalDevice[];
+}
+
+/** Check the model and plan its split across this machine and the member peers (no loading). */
+export async function planModel(request: PlanRequest): Promise<SplitPlan> {
+  const model = await readPlanModel(request.model);
+  const local = request.localDevices ?? (await listDevices(request.tools));
+  return planSplit(model, clusterDevices(local, request.members), request.options);
+}
+
+/** A load to make: a plan that fits, and where to serve it. */
+export interface LoadRequest {
+  plan: SplitPlan;
+  members: readonly MemberLink[];
+  slot: ModelSlot;
+  /** Hearth's data folder: hash manifests live there. */
+  dataDir: string;
+  /** Model id for the API (default: the file name). */
+  modelId?: string;
+  onHashing?: (progress: HashProgress) => void;
+}
+
+/** Announce the plan to its peers and load it, the RPC client given the precomputed hashes; refuses a plan that does not fit. */
+export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
+  const { plan } = request;
+  assertPlanFits(plan);
+  const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing });
+  await announceLoad(plan, manifest, request.members);
+  const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${process.pid}.tsv`);
+  await mkdir(path.dirname(manifestFile), { recursive: true });
+  await writeRpcManifest(manifestFile, manifest.entries);
+  await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile) });
+  return manifest;
+}
+
+/** A model's id in workers' caches: its content (the large tensors' hashes), not its file name. */
+export function cacheModelId(manifest: HashManifest): string {
+  const digest = createHash('sha256');
+  for (const entry of manifest.entries) digest.update(`${entry.hash}\n`);
+  return digest.digest('hex').slice(0, 16);
+}
+
+/** Tell each peer's worker which model its entries belong to and pin the ones this load needs. */
+async function announceLoad(plan: SplitPlan, manifest: HashManifest, members: readonly MemberLink[]): Promise<void> {
+  const hashOf = new Map(manifest.entries.map((entry) => [entry.tensor, entry.hash]));
+  const id = cacheModelId(manifest);
+  const name = path.basename(manifest.file.path);
+  for (const member of members) {
+    const hashes = plan.devices
+      .filter((device) => device.device.peerId === member.id)
+      .flatMap((device) => device.tensors.map((tensor) => hashOf.get(tensor.name)))
+      .filter((hash): hash is string => hash !== undefined);
+    if (hashes.length === 0) continue;
+    await controlPost(member, 'v1/models', { id, name, hashes });
+    await controlPost(member, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS });
+  }
+}
+
+async function controlPost(member: MemberLink, route: string, body: unknown): Promise<void> {
+  const response = await fetch(new URL(route, member.controlUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((cause: unknown) => {
+    throw new HearthError('peer-unreachable', `${member.name} did not answer through the secure link (${(cause as Error).message}): is its worker running?`, { cause });
+  });
+  if (!response.ok) throw new HearthError('peer-refused', `${member.name} refused the announcement of this load (${route}): ${await response.text()}`);
+}
