@@ -1,14 +1,4 @@
-/** Bytes in binary units, as llama.cpp prints them: "1.50 GiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
+export { formatBytes } from '../core/format-bytes.js';
 
 /** A parameter count the way model cards say it: "1.24 B", "135 M". */
 export function formatCount(count: number): string {

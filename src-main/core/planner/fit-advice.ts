@@ -1,6 +1,6 @@
 // What would fit when a plan does not: a shorter context, other shares, a peer that was left
 // out, fewer offloaded layers, or how much more memory is needed.
-import { bytesText } from './bytes-text.js';
+import { formatBytes } from '../format-bytes.js';
 import { KV_CELL_PADDING, kvCells } from './memory-estimate.js';
 import { placeTensors } from './place-tensors.js';
 import type { ResolvedOptions } from './plan-options.js';
@@ -46,10 +46,10 @@ export function adviseFit(model: PlanModel, devices: readonly PlanDevice[], opti
     const taking = layout.devices.filter((plan) => !options.excluded.has(plan.device.id));
     const need = taking.reduce((total, plan) => total + plan.memory.total, 0);
     const free = taking.reduce((total, plan) => total + plan.device.freeBytes, 0);
-    if (taking.length > 1 && need > free) advice.push(`In all, the devices taking part need ${bytesText(need - free)} more free memory: free some on them, or add a peer.`);
+    if (taking.length > 1 && need > free) advice.push(`In all, the devices taking part need ${formatBytes(need - free)} more free memory: free some on them, or add a peer.`);
   }
   for (const plan of layout.devices.filter((device) => !device.fits)) {
-    advice.push(`Free ${bytesText(plan.shortBytes)} more on ${deviceLabel(plan.device)} for this split.`);
+    advice.push(`Free ${formatBytes(plan.shortBytes)} more on ${deviceLabel(plan.device)} for this split.`);
   }
   return advice;
 }

@@ -1,7 +1,7 @@
 // The planner's front door: a model and the cluster's devices in, the exact split, the
 // llama-server arguments for it and a fit verdict out.
 import { HearthError } from '../errors.js';
-import { bytesText } from './bytes-text.js';
+import { formatBytes } from '../format-bytes.js';
 import { adviseFit, deviceLabel } from './fit-advice.js';
 import { resolveOptions } from './plan-options.js';
 import type { DevicePlan, PlanDevice, PlanModel, PlanOptions, SplitPlan } from './plan-types.js';
@@ -69,13 +69,13 @@ function verdict(model: PlanModel, contextLength: number, layout: SplitLayout): 
 
 function placeText(plan: DevicePlan): string {
   const what = [plan.layers ? `layers ${rangeText(plan.layers)}` : null, plan.holdsOutput ? 'the output layer' : null].filter(Boolean).join(' and ');
-  return `${deviceLabel(plan.device)} takes ${what} (${bytesText(plan.memory.total)} of ${bytesText(plan.device.freeBytes)} free)`;
+  return `${deviceLabel(plan.device)} takes ${what} (${formatBytes(plan.memory.total)} of ${formatBytes(plan.device.freeBytes)} free)`;
 }
 
 function shortText(plan: DevicePlan): string {
   const { weights, kvCache, compute, headroom } = plan.memory;
-  const parts = `weights ${bytesText(weights)}, KV cache ${bytesText(kvCache)}, compute ${bytesText(compute)}, headroom ${bytesText(headroom)}`;
-  return `${deviceLabel(plan.device)} needs ${bytesText(plan.memory.total)} (${parts}) but has ${bytesText(plan.device.freeBytes)} free, ${bytesText(plan.shortBytes)} short`;
+  const parts = `weights ${formatBytes(weights)}, KV cache ${formatBytes(kvCache)}, compute ${formatBytes(compute)}, headroom ${formatBytes(headroom)}`;
+  return `${deviceLabel(plan.device)} needs ${formatBytes(plan.memory.total)} (${parts}) but has ${formatBytes(plan.device.freeBytes)} free, ${formatBytes(plan.shortBytes)} short`;
 }
 
 function rangeText(range: { first: number; last: number }): string {

@@ -1,5 +1,5 @@
-/** Bytes in binary units for plan messages, "1.50 GiB" (as cli/format.ts `formatBytes`, which core cannot import). */
-export function bytesText(bytes: number): string {
+/** Bytes in binary units, as llama.cpp prints them: "1.50 GiB". */
+export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
