@@ -1,4 +1,4 @@
-// `npm run bench [-- loads manifest link]`: every benchmark (or the ones named), each figure a ratio
+// `npm run bench [-- loads manifest reload link]`: every benchmark (or the ones named), each figure a ratio
 // against a baseline measured in the same run; writes bench-report/report.md and results.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
 import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
 import { benchManifest, manifestBenchFailed, manifestReportSection } from './manifest.js';
+import { benchManifestReload, manifestReloadReportSection } from './manifest-reload.js';
 
 const RUNS = Number(process.env.HEARTH_BENCH_RUNS ?? 3);
 const REPORT_DIR = path.resolve('bench-report');
@@ -19,6 +20,10 @@ const BENCHMARKS = {
   manifest: async () => {
     const results = await benchManifest({ runs: RUNS });
     return { results, section: manifestReportSection(results), failed: manifestBenchFailed(results) };
+  },
+  reload: async () => {
+    const results = await benchManifestReload({ runs: RUNS });
+    return { results, section: manifestReloadReportSection(results), failed: false };
   },
   link: async () => {
     const results = await benchLink({ runs: RUNS });

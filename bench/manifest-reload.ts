@@ -1,0 +1,167 @@
+// Warm reloads through one Hearth worker on loopback, with and without the hash manifest (patch
+// 0003-rpc-client-precomputed-hashes): what the client's hashing of every large tensor costs.
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Fnv1a64 } from '../src-main/core/cache/checksums.js';
+import { inspectModel, RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
+import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { RPC_MANIFEST_PROBE_BYTES, rpcManifestEnv, writeRpcManifest, type RpcManifestEntry } from '../src-main/core/inference/rpc-manifest-file.js';
+import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
+import { runWorker, type RunningWorker } from '../src-main/core/worker/run-worker.js';
+import { startLlamaServer } from '../tests/helpers/llama-server.js';
+import { median } from './measure.js';
+
+/** A figure's median and every run, in seconds. */
+export interface ReloadFigure {
+  median: number;
+  runs: number[];
+}
+
+/** What the benchmark measured. */
+export interface ManifestReloadResults {
+  model: string;
+  modelBytes: number;
+  runs: number;
+  /** Large tensors (over the RPC hash threshold) the worker holds, and their bytes. */
+  workerTensors: number;
+  workerBytes: number;
+  /** Warm reload, the client hashing every large tensor (upstream behaviour). */
+  hashing: ReloadFigure;
+  /** Warm reload with the manifest. */
+  manifest: ReloadFigure;
+  /** manifest / hashing, medians. */
+  ratio: number;
+  /** Every reload with the manifest took every hash from it, none refused; every reload hit every entry. */
+  manifestUsed: boolean;
+  allHits: boolean;
+  /** Seconds this benchmark took to compute the manifest in TypeScript (made once per model file). */
+  manifestSeconds: number;
+}
+
+const READY_TIMEOUT_MS = 10 * 60_000;
+const SUMMARY = /^hearth-rpc-client manifest .*: (\d+) tensors from the manifest, (\d+) hashed, refused: (.*)$/m;
+
+/** Every tensor over the threshold: FNV-1a 64 of its bytes, and of its first and last 4096 bytes. */
+async function computeManifest(model: string): Promise<RpcManifestEntry[]> {
+  const facts = await inspectModel(model);
+  const file = await open(model, 'r');
+  try {
+    const entries: RpcManifestEntry[] = [];
+    for (const tensor of facts.tensors.filter((t) => t.byteSize > RPC_HASH_THRESHOLD)) {
+      const bytes = Buffer.alloc(tensor.byteSize);
+      await file.read(bytes, 0, tensor.byteSize, tensor.fileOffset);
+      const n = Math.min(RPC_MANIFEST_PROBE_BYTES, bytes.length);
+      entries.push({
+        tensor: tensor.name,
+        size: tensor.byteSize,
+        hash: new Fnv1a64().update(bytes).digestHex(),
+        probe: new Fnv1a64().update(bytes.subarray(0, n)).update(bytes.subarray(bytes.length - n)).digestHex(),
+      });
+    }
+    return entries;
+  } finally {
+    await file.close();
+  }
+}
+
+interface TimedLoad {
+  seconds: number;
+  fromManifest: number | null;
+  refused: string | null;
+  hits: number;
+}
+
+/** Seconds from launching llama-server through `worker` to /health ready, what the client said, and the worker's hits. */
+async function timedLoad(tools: LlamaTools, worker: RunningWorker, model: string, env: NodeJS.ProcessEnv): Promise<TimedLoad> {
+  const loadsBefore = worker.service.cache.summary().loads;
+  const started = performance.now();
+  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'], readyTimeoutMs: READY_TIMEOUT_MS });
+  const seconds = (performance.now() - started) / 1000;
+  await server.stop();
+  const summary = SUMMARY.exec(server.logs().split('\n').filter((line) => line.startsWith('hearth-rpc-client')).join('\n'));
+  const deadline = Date.now() + 10_000;
+  while (worker.service.cache.summary().loads <= loadsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+  return {
+    seconds,
+    fromManifest: summary ? Number(summary[1]) : null,
+    refused: summary ? summary[3]! : null,
+    hits: worker.service.cache.summary().lastLoad?.hits ?? 0,
+  };
+}
+
+/** Warm reloads of the ~1.3 GB `benchmark` model through one worker, alternating without and with the manifest, `runs` of each. */
+export async function benchManifestReload(options: { runs: number }): Promise<ManifestReloadResults> {
+  const runs = Math.max(1, options.runs);
+  const tools = await ensureTools();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-manifest-'));
+  try {
+    const spec = syntheticPresets.benchmark;
+    const model = path.join(scratch, `${spec.name}.gguf`);
+    process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
+    const { bytes } = await writeSyntheticLlama(model, spec);
+    const computing = performance.now();
+    const entries = await computeManifest(model);
+    const manifestSeconds = (performance.now() - computing) / 1000;
+    const manifestPath = path.join(scratch, `${spec.name}.manifest`);
+    await writeRpcManifest(manifestPath, entries);
+    // llama.cpp keeps the token embedding on the host CPU: the worker holds the others.
+    const held = entries.filter((entry) => entry.tensor !== 'token_embd.weight');
+    const worker = await runWorker({ tools, cacheRoot: path.join(scratch, 'cache'), host: '127.0.0.1', rpcPort: 0, controlPort: 0 });
+    try {
+      process.stderr.write('Filling the worker\'s cache (one cold load)…\n');
+      await timedLoad(tools, worker, model, tools.env);
+      process.stderr.write(`Measuring warm reloads with and without the manifest (${runs} of each)…\n`);
+      const withManifest = { ...tools.env, ...rpcManifestEnv(manifestPath) };
+      const hashing: TimedLoad[] = [];
+      const manifest: TimedLoad[] = [];
+      for (let i = 0; i < runs; i++) {
+        // Alternate which goes first, so that both see the same page cache and machine load.
+        for (const use of i % 2 ? [true, false] : [false, true]) {
+          if (use) manifest.push(await timedLoad(tools, worker, model, withManifest));
+          else hashing.push(await timedLoad(tools, worker, model, tools.env));
+        }
+      }
+      const figure = (loads: TimedLoad[]): ReloadFigure => ({ median: median(loads.map((l) => l.seconds)), runs: loads.map((l) => l.seconds) });
+      return {
+        model: spec.name,
+        modelBytes: bytes,
+        runs,
+        workerTensors: held.length,
+        workerBytes: held.reduce((sum, entry) => sum + entry.size, 0),
+        hashing: figure(hashing),
+        manifest: figure(manifest),
+        ratio: figure(manifest).median / figure(hashing).median,
+        manifestUsed: manifest.every((load) => load.fromManifest === held.length && load.refused === 'none'),
+        allHits: [...hashing, ...manifest].every((load) => load.hits === held.length),
+        manifestSeconds,
+      };
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The report's section on warm reloads with the manifest. */
+export function manifestReloadReportSection(results: ManifestReloadResults): string[] {
+  const runs = (figure: ReloadFigure) => figure.runs.map((seconds) => seconds.toFixed(2)).join(', ');
+  const saved = results.hashing.median - results.manifest.median;
+  return [
+    '## Warm reload with the hash manifest (launch of llama-server to /health ready)',
+    '',
+    `Synthetic ${results.model}, ${(results.modelBytes / 2 ** 30).toFixed(2)} GiB F16 (mmap, llama-server's default); one worker on loopback with a warm cache holding ` +
+      `${results.workerTensors} large tensors (${(results.workerBytes / 2 ** 30).toFixed(2)} GiB); medians of ${results.runs}, loads alternating.`,
+    '',
+    '| scenario | seconds | runs |',
+    '|---|---|---|',
+    `| warm reload, the client hashes every large tensor (upstream) | ${results.hashing.median.toFixed(2)} | ${runs(results.hashing)} |`,
+    `| warm reload with \`HEARTH_RPC_MANIFEST\` | ${results.manifest.median.toFixed(2)} | ${runs(results.manifest)} |`,
+    '',
+    `- with / without the manifest: **${results.ratio.toFixed(2)}×**: ${saved.toFixed(2)} s saved, as if the client hashed the ${(results.workerBytes / 1e9).toFixed(2)} GB it no longer reads at ${(results.workerBytes / 1e9 / Math.max(saved, 1e-9)).toFixed(2)} GB/s`,
+    `- every reload with the manifest took all ${results.workerTensors} hashes from it (one checked in full), none refused: ${results.manifestUsed ? 'yes' : '**no**'}; every reload hit every entry: ${results.allHits ? 'yes' : '**no**'}`,
+    `- the manifest itself (FNV-1a of every large tensor, in TypeScript on one core) took ${results.manifestSeconds.toFixed(1)} s, once per model file`,
+    '',
+  ];
+}
