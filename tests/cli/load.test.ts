@@ -147,6 +147,10 @@ describe('hearth load and hearth chat', () => {
       expect(completion.choices[0]!.text).toBe(expected);
       expect(expected.length).toBeGreaterThan(0);
 
+      // llama.cpp's RPC client took every large tensor's hash from Hearth's manifest (patch 0003).
+      const onWorkers = plan.devices.flatMap((device) => device.tensors).filter((tensor) => tensor.byteSize > 10 * 2 ** 20);
+      expect(ready.hashes).toEqual({ fromManifest: onWorkers.length, hashed: 0, refused: null });
+
       // Each worker's cache holds what the plan sent it: the load went through both.
       const manifest = await loadOrMakeManifest({ model, dataDir: coordinatorData });
       const hashOf = new Map(manifest.entries.map((entry) => [entry.tensor, entry.hash]));

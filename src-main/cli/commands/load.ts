@@ -3,6 +3,7 @@ import { isLoopback } from '../../core/api/host-check.js';
 import { writeApiRecord } from '../../core/inference/api-record.js';
 import { openMemberLinks } from '../../core/inference/member-links.js';
 import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
+import { parseRpcManifestUse, type RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
@@ -34,7 +35,9 @@ export const loadCommand: Command = {
 
     // Check the file and the fit before anything listens or starts.
     const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
-    const slot = new ModelSlot({ tools });
+    // The RPC client's word on the precomputed hashes (patch 0003), printed before the model serves.
+    let hashes: RpcManifestUse | null = null;
+    const slot = new ModelSlot({ tools, onLine: (line) => void (hashes = parseRpcManifestUse(line) ?? hashes) });
     let gateway: OpenAiGateway | undefined;
     try {
       const plan = await planModel({ model, tools, members: links.members, options });
@@ -50,8 +53,8 @@ export const loadCommand: Command = {
       const modelId = slot.status.state === 'ready' ? slot.status.modelId : model;
       const withdraw = await writeApiRecord(dataDir, { pid: process.pid, baseUrl: gateway.baseUrl, apiKey: apiKey ?? null, modelId });
       out.event(
-        { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped },
-        [describePlan(plan, links.skipped), '', `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
+        { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped, hashes },
+        [describePlan(plan, links.skipped), '', describeHashes(hashes), `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
       );
       slot.on('status', (status: SlotStatus) => {
         if (status.state === 'failed') out.event({ event: 'failed', reason: status.reason, logTail: status.logTail }, `llama-server failed: ${status.reason}\n${status.logTail.join('\n')}`);
@@ -67,3 +70,9 @@ export const loadCommand: Command = {
     return 0;
   },
 };
+
+function describeHashes(use: RpcManifestUse | null): string {
+  if (!use) return 'Large tensors: none sent over RPC.';
+  if (use.refused) return `Large tensors: the precomputed hashes were refused (${use.refused}), so llama.cpp hashed them itself.`;
+  return `Large tensors: ${use.fromManifest} took their precomputed hash, ${use.hashed} were hashed at load.`;
+}

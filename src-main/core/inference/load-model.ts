@@ -2,7 +2,6 @@
 // this machine's GPUs and the member peers, announce the load to each peer's worker (its model
 // view and pins), hand llama.cpp's RPC client the precomputed hashes, and start llama-server.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
@@ -56,8 +55,8 @@ export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   assertPlanFits(plan);
   const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing });
   await announceLoad(plan, manifest, request.members);
-  const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${process.pid}.tsv`);
-  await mkdir(path.dirname(manifestFile), { recursive: true });
+  // One file per model content, rewritten atomically at each load: a bounded set, never stale.
+  const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${cacheModelId(manifest)}.tsv`);
   await writeRpcManifest(manifestFile, manifest.entries);
   await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile) });
   return manifest;

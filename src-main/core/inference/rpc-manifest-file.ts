@@ -97,6 +97,21 @@ export function rpcManifestEnv(filePath: string): { HEARTH_RPC_MANIFEST: string 
   return { HEARTH_RPC_MANIFEST: filePath };
 }
 
+/** What the patched client says it did with the manifest during a load. */
+export interface RpcManifestUse {
+  fromManifest: number;
+  hashed: number;
+  /** Why it refused the manifest, or null. */
+  refused: string | null;
+}
+
+/** The client's summary line (`hearth-rpc-client manifest <path>: N tensors from the manifest, M hashed, refused: R`), or null for any other line. */
+export function parseRpcManifestUse(line: string): RpcManifestUse | null {
+  const match = /^hearth-rpc-client manifest .*: (\d+) tensors from the manifest, (\d+) hashed, refused: (.*)$/.exec(line.trim());
+  if (!match) return null;
+  return { fromManifest: Number(match[1]), hashed: Number(match[2]), refused: match[3] === 'none' ? null : match[3]! };
+}
+
 function invalid(what: string): never {
   throw new HearthError('rpc-manifest-invalid', `Cannot write the RPC hash manifest: ${what}.`);
 }
