@@ -106,7 +106,7 @@ export function linkReportSection(results: LinkBenchResults): string[] {
     'Network namespaces on a bridge, each host\'s cable shaped with `tc tbf rate 1gbit`. Raw: plain TCP to the service on the LAN (`hearth worker --open-lan` for the workers). ' +
       'Link: a loopback endpoint on the connecting machine, TLS 1.2 PSK (ECDHE, ChaCha20-Poly1305) to the other machine\'s link server, which forwards to the service on its loopback.',
     '',
-    '| figure | raw TCP | secure link | link / raw | goal | runs (raw; link) |',
+    '| figure | raw TCP | secure link | link / raw (median of paired runs) | goal | runs (raw; link) |',
     '|---|---|---|---|---|---|',
   );
   for (const figure of results.figures) {
@@ -314,9 +314,14 @@ async function startWorker(lab: Lab, host: LabHost, scratch: string): Promise<La
   return { host, rpcPort: Number(String(ready.rpc).split(':').at(-1)), linkPort: Number(ready.linkPort), clusterKey: identity.clusterKey };
 }
 
+/**
+ * Raw and link runs are measured in pairs, next to each other (run i of each belongs to the same
+ * round): the ratio is the median of the pairs' ratios, so the machine's drift between rounds
+ * (other work on its two cores) cancels out instead of deciding the figure.
+ */
 function compare(raw: number[], link: number[]): Pick<LinkFigure, 'raw' | 'link' | 'ratio'> {
   const measured = (runs: number[]): Measured => ({ median: median(runs), runs });
-  return { raw: measured(raw), link: measured(link), ratio: median(link) / median(raw) };
+  return { raw: measured(raw), link: measured(link), ratio: median(link.map((value, i) => value / raw[i]!)) };
 }
 
 function message(error: unknown): string {
