@@ -1,4 +1,4 @@
-// `npm run bench [-- loads manifest reload link]`: every benchmark (or the ones named), each figure a ratio
+// `npm run bench [-- loads manifest reload warmup link]`: every benchmark (or the ones named), each figure a ratio
 // against a baseline measured in the same run; writes bench-report/report.md and results.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
 import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
 import { benchManifest, manifestBenchFailed, manifestReportSection } from './manifest.js';
 import { benchManifestReload, manifestReloadReportSection } from './manifest-reload.js';
+import { benchWarmup, warmupBenchFailed, warmupReportSection } from './warmup.js';
 
 const RUNS = Number(process.env.HEARTH_BENCH_RUNS ?? 3);
 const REPORT_DIR = path.resolve('bench-report');
@@ -24,6 +25,10 @@ const BENCHMARKS = {
   reload: async () => {
     const results = await benchManifestReload({ runs: RUNS });
     return { results, section: manifestReloadReportSection(results), failed: false };
+  },
+  warmup: async () => {
+    const results = await benchWarmup({ runs: RUNS });
+    return { results, section: warmupReportSection(results), failed: warmupBenchFailed(results) };
   },
   link: async () => {
     const results = await benchLink({ runs: RUNS });
