@@ -12,10 +12,11 @@ import { portFlag, untilStopped } from '../long-running.js';
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'offer this machine\'s devices as a cached llama.cpp RPC worker',
-  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--port N] [--rpc-port N] [--link-port N] [--link-host H] [--no-discovery] [--open-lan] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_LINK_PORT}, 0.0.0.0)`,
+  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--models DIR]... [--port N] [--rpc-port N] [--link-port N] [--link-host H] [--no-discovery] [--open-lan] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_LINK_PORT}, 0.0.0.0)`,
   options: {
     'cache-dir': { type: 'string' },
     'cache-max': { type: 'string' },
+    models: { type: 'string', multiple: true },
     port: { type: 'string' },
     'rpc-port': { type: 'string' },
     'link-port': { type: 'string' },
@@ -29,6 +30,8 @@ export const workerCommand: Command = {
       capBytes = parseSize(flags['cache-max']);
       if (capBytes === undefined) throw usageError(`--cache-max takes a size such as 50G or 512MiB, got "${flags['cache-max']}"`);
     }
+    // Relative to where the user typed it; the worker checks that each exists, and keeps the list.
+    const modelDirs = Array.isArray(flags.models) ? flags.models.map((dir) => path.resolve(dir)) : undefined;
     const cacheRoot = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
     if (flags['open-lan']) {
@@ -38,6 +41,8 @@ export const workerCommand: Command = {
       tools,
       cacheRoot,
       capBytes,
+      modelDirs,
+      dataDir: hearthPaths().dataDir,
       host: '127.0.0.1',
       rpcHost: flags['open-lan'] ? '0.0.0.0' : undefined,
       rpcPort: portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port'),
@@ -70,6 +75,7 @@ export const workerCommand: Command = {
         fingerprint: cluster.fingerprint,
         cacheDir: cache.dir,
         cacheMaxBytes: cache.capBytes,
+        modelDirs: worker.transfer.models.dirs,
         devices: status.devices,
         rpcProtocol: status.rpcProtocol,
       },
@@ -78,6 +84,7 @@ export const workerCommand: Command = {
         `Secure link on port ${cluster.linkPort}, cluster ${cluster.fingerprint}`,
         ...status.devices.map((device) => `  ${device.name}: ${device.description}, ${formatBytes(device.freeBytes)} free of ${formatBytes(device.totalBytes)}`),
         `Cache ${cache.dir}: ${cache.entries} entries, ${formatBytes(cache.usedBytes)} of ${formatBytes(cache.capBytes)}`,
+        ...worker.transfer.models.dirs.map((dir) => `  fills from models in ${dir}`),
       ].join('\n'),
     );
     worker.service.on('status', (next: typeof status) => out.event({ event: 'status', worker: next }, next.state === 'restarting' ? `Worker restarting: ${next.lastError}` : `Worker ${next.state}`));

@@ -5,7 +5,7 @@ import { HearthError } from '../errors.js';
 import type { ServerCacheEvent } from './cache-events.js';
 import { loadIndex, saveIndex, type CacheIndexData } from './cache-index-file.js';
 import { countEvent, emptyStats, type CacheStats } from './cache-stats.js';
-import { admitEntry, listEntries, removeEntry, sweepLeftovers, verifyEntry, type VerifyResult } from './entry-files.js';
+import { admitEntry, commitEntryFile, listEntries, removeEntry, sweepLeftovers, verifyEntry, type EntryCheck, type VerifyResult } from './entry-files.js';
 
 /** One cached tensor. */
 export interface CacheEntry {
@@ -165,18 +165,37 @@ export class CacheStore {
 
   /** Admit an entry from a stream: verified against its hash and size before it becomes visible. */
   async put(hash: string, size: number, source: AsyncIterable<Uint8Array>): Promise<{ created: boolean }> {
-    // Refuse up front what could never stay: bytes past the cap would only be evicted again.
-    const room = this.capBytes - this.summary().pinnedBytes;
-    if (size > room && !this.has(hash)) throw new HearthError('cache-full', `Entry ${hash} (${size} bytes) does not fit the cache's cap (${room} bytes free of pins): raise the cap or clear space.`);
-    const free = await statfs(this.dir).then((info) => info.bavail * info.bsize);
-    if (size > free && !this.has(hash)) throw new HearthError('disk-full', `Entry ${hash} (${size} bytes) does not fit on the disk (${free} bytes free).`);
+    await this.checkRoom(hash, size, size);
     const result = await admitEntry(this.dir, hash, size, source);
+    await this.#added(hash, size);
+    return result;
+  }
+
+  /**
+   * Refuse up front what could never stay: an entry over the cap (free of pins) would only be
+   * evicted again, and `writeBytes` more than the disk holds would fail half-way.
+   */
+  async checkRoom(hash: string, size: number, writeBytes: number): Promise<void> {
+    if (this.has(hash)) return;
+    const room = this.capBytes - this.summary().pinnedBytes;
+    if (size > room) throw new HearthError('cache-full', `Entry ${hash} (${size} bytes) does not fit the cache's cap (${room} bytes free of pins): raise the cap or clear space.`);
+    const free = await statfs(this.dir).then((info) => info.bavail * info.bsize);
+    if (writeBytes > free) throw new HearthError('disk-full', `Entry ${hash} (${writeBytes} bytes still to write) does not fit on the disk (${free} bytes free).`);
+  }
+
+  /** Admit a finished upload's file, whose bytes the caller checked against `hash` and `check` (see `commitEntryFile`). */
+  async admitFile(hash: string, file: string, check: EntryCheck): Promise<void> {
+    await this.checkRoom(hash, check.size, 0);
+    await commitEntryFile(this.dir, hash, file, check);
+    await this.#added(hash, check.size);
+  }
+
+  async #added(hash: string, size: number): Promise<void> {
     await this.#serial(async () => {
       this.#sizes.set(hash, size);
       this.#touch(hash);
       await this.#evict(new Set([hash]));
     });
-    return result;
   }
 
   /** Check an entry's bytes against its sidecar (or its name); a damaged one is removed. */

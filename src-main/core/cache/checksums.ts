@@ -34,6 +34,23 @@ export class Fnv1a64 {
   digestHex(): string {
     return hex8(this.hi) + hex8((this.l1 << 16) | this.l0);
   }
+
+  /** The running state as 16 hex digits, to continue later with `Fnv1a64.resume` (a resumable upload's checkpoint). */
+  state(): string {
+    return this.digestHex();
+  }
+
+  /** A hash that continues from a `state()`; FNV-1a's state is its digest so far. */
+  static resume(state: string): Fnv1a64 {
+    if (!/^[0-9a-f]{16}$/.test(state)) throw new RangeError(`An FNV-1a 64 state is 16 lowercase hex digits, got ${JSON.stringify(state.slice(0, 40))}`);
+    const fnv = new Fnv1a64();
+    const high = Number.parseInt(state.slice(0, 8), 16);
+    const low = Number.parseInt(state.slice(8), 16);
+    fnv.hi = high | 0;
+    fnv.l1 = low >>> 16;
+    fnv.l0 = low & 0xffff;
+    return fnv;
+  }
 }
 
 // Slice-by-8 tables for CRC-32C: TABLES[k * 256 + b] is the CRC of byte b followed by k zero bytes.
@@ -75,6 +92,14 @@ export class Crc32c {
   /** The CRC so far as 8 lowercase hex digits. */
   hex(): string {
     return hex8(this.digest());
+  }
+
+  /** A CRC that continues from a `digest()` so far (the register is the digest, inverted). */
+  static resume(digest: number): Crc32c {
+    if (!Number.isInteger(digest) || digest < 0 || digest > 0xffffffff) throw new RangeError(`A CRC-32C is an unsigned 32-bit integer, got ${digest}`);
+    const crc = new Crc32c();
+    crc.crc = (digest ^ 0xffffffff) | 0;
+    return crc;
   }
 }
 

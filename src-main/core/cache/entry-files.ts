@@ -117,6 +117,24 @@ export async function admitEntry(dir: string, hash: string, size: number, source
   }
 }
 
+/**
+ * Make `file` (elsewhere on the cache's disk, already synced, its bytes already checked against
+ * `hash` and `check` by the caller: a finished resumable upload) the entry `hash` of `dir`, the
+ * same way `admitEntry` does: sidecar first, then one rename. On failure the file stays where it was.
+ */
+export async function commitEntryFile(dir: string, hash: string, file: string, check: EntryCheck): Promise<void> {
+  assertEntryName(hash);
+  await mkdir(dir, { recursive: true });
+  try {
+    await writeCheck(dir, hash, check);
+    await rename(file, entryPath(dir, hash));
+    await syncDir(dir);
+  } catch (error) {
+    if (!(await exists(entryPath(dir, hash)))) await rm(checkPath(dir, hash), { force: true });
+    throw error;
+  }
+}
+
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
 }

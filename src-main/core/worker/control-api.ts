@@ -4,9 +4,11 @@ import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { isAllowedHost, urlHost } from '../api/host-check.js';
-import { HttpError, readJsonBody, sendJson } from '../api/http-replies.js';
-import { entryPath, EntryRefusedError, isEntryName } from '../cache/entry-files.js';
+import { HttpError, sendJson } from '../api/http-replies.js';
+import { entryPath, EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../errors.js';
+import { resumablePut, transferRoute, wantsResume, type TransferTarget } from './cache-transfer-routes.js';
+import { decodePart, entryHash, hashList, jsonObject } from './control-args.js';
 import type { WorkerService } from './worker-service.js';
 
 /** The cluster side of a machine, when it runs one: peers and pairing. */
@@ -19,12 +21,16 @@ export interface ClusterControl {
   addPeer(host: string, port: number): Promise<unknown>;
   leave(): Promise<{ fingerprint: string }>;
   revoke(peerRef: string): Promise<{ fingerprint: string; updated: string[]; missed: string[] }>;
+  /** A loopback endpoint to a member peer's service through the secure link (refuses peers that are not members). */
+  endpointFor(peerId: string, service: 'rpc' | 'control'): Promise<string>;
 }
 
 /** What the control API serves: the worker, facts about its tools, and the cluster once it runs. */
 export interface ControlTarget {
   worker: WorkerService;
   release: string;
+  /** Resumable uploads, the model folders and fills from them, fetches from peers. */
+  transfer: TransferTarget;
   cluster?: ClusterControl;
 }
 
@@ -35,7 +41,6 @@ export interface ControlApi {
   close(): Promise<void>;
 }
 
-const MAX_HASHES = 100_000;
 const HASH_PATH = /^\/v1\/cache\/entries\/([^/]+)$/;
 const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
 
@@ -120,10 +125,13 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
       return sendJson(res, 200, settings(target));
     case 'PATCH /v1/settings': {
       const body = await jsonObject(req);
-      if (!('cacheMaxBytes' in body)) throw new HttpError(400, 'Nothing to change: send {"cacheMaxBytes": bytes | null}');
+      if (!('cacheMaxBytes' in body) && !('modelDirs' in body)) throw new HttpError(400, 'Nothing to change: send {"cacheMaxBytes": bytes | null} and/or {"modelDirs": ["/absolute/folder", …]}');
       const cap = body.cacheMaxBytes;
-      if (cap !== null && (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 0)) throw new HttpError(400, '"cacheMaxBytes" must be a whole number of bytes, or null for the default');
-      await cache.setCap(cap as number | null);
+      if ('cacheMaxBytes' in body && cap !== null && (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 0)) throw new HttpError(400, '"cacheMaxBytes" must be a whole number of bytes, or null for the default');
+      if ('modelDirs' in body && !Array.isArray(body.modelDirs)) throw new HttpError(400, '"modelDirs" must be a list of absolute folder paths ([] for none)');
+      // Both are checked before either changes: the folders are checked (they must exist) as they are set.
+      if ('modelDirs' in body) await target.transfer.models.setDirs(body.modelDirs as unknown[]);
+      if ('cacheMaxBytes' in body) await cache.setCap(cap as number | null);
       return sendJson(res, 200, settings(target));
     }
   }
@@ -131,8 +139,9 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
   if (url.pathname.startsWith('/v1/peers') || url.pathname.startsWith('/v1/pairing') || url.pathname === '/v1/identity') {
     return clusterRoute(target, req, res, key);
   }
+  if (await transferRoute(target.transfer, target.cluster, req, res, url.pathname)) return;
   const entry = HASH_PATH.exec(url.pathname);
-  if (entry) return entryRoute(target, req, res, decodePart(entry[1]!));
+  if (entry) return entryRoute(target, req, res, entryHash(entry[1]!));
   const pin = PIN_PATH.exec(url.pathname);
   if (pin && req.method === 'DELETE') {
     res.statusCode = cache.unpin(decodePart(pin[1]!)) ? 204 : 404;
@@ -143,9 +152,9 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
 
 async function entryRoute(target: ControlTarget, req: http.IncomingMessage, res: http.ServerResponse, hash: string): Promise<void> {
   const cache = target.worker.cache;
-  if (!isEntryName(hash)) throw new HttpError(400, `"${hash}" is not an entry name (16 lowercase hex digits)`);
   switch (req.method) {
     case 'PUT': {
+      if (wantsResume(req)) return resumablePut(target.transfer.ingests, req, res, hash);
       const length = req.headers['content-length'];
       if (length === undefined || !/^\d+$/.test(length)) throw new HttpError(411, 'PUT of an entry needs a Content-Length: the entry\'s size in bytes');
       const { created } = await cache.put(hash, Number(length), req);
@@ -216,30 +225,7 @@ function parseAddress(text: string): { host: string; port: number } | undefined 
   return match && port >= 1 && port <= 65535 ? { host: match[1]!, port } : undefined;
 }
 
-function decodePart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new HttpError(400, `"${part}" is not a valid URL path part`);
-  }
-}
-
 function settings(target: ControlTarget) {
   const cache = target.worker.cache;
-  return { cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, cacheMaxIsDefault: cache.summary().capIsDefault };
-}
-
-async function jsonObject(req: http.IncomingMessage, optional = false): Promise<Record<string, unknown>> {
-  const body = await readJsonBody(req);
-  if (body === undefined && optional) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-function hashList(body: Record<string, unknown>, field: string): string[] {
-  const value = body[field];
-  if (!Array.isArray(value)) throw new HttpError(400, `"${field}" must be an array of entry hashes`);
-  if (value.length > MAX_HASHES) throw new HttpError(413, `"${field}" holds more than ${MAX_HASHES} hashes`);
-  for (const hash of value) if (typeof hash !== 'string' || !isEntryName(hash)) throw new HttpError(400, `"${String(hash)}" in "${field}" is not an entry hash (16 lowercase hex digits)`);
-  return value as string[];
+  return { cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, cacheMaxIsDefault: cache.summary().capIsDefault, modelDirs: target.transfer.models.dirs };
 }

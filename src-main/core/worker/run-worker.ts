@@ -1,6 +1,12 @@
 import { CacheStore } from '../cache/cache-store.js';
+import { IngestStore } from '../cache/ingest-store.js';
 import type { LlamaTools } from '../native/tools.js';
+import { hearthPaths } from '../paths.js';
+import { PeerFetch } from './cache-fetch.js';
+import { LocalFill } from './cache-fill.js';
+import type { TransferTarget } from './cache-transfer-routes.js';
 import { startControlApi, type ClusterControl, type ControlApi, type ControlTarget } from './control-api.js';
+import { LocalModels } from './local-models.js';
 import { claimCacheRoot } from './worker-claim.js';
 import { WorkerService } from './worker-service.js';
 
@@ -15,6 +21,10 @@ export interface RunWorkerOptions {
   cacheRoot: string;
   /** A new cap to set and keep; undefined leaves the folder's cap as it is. */
   capBytes?: number | null;
+  /** Folders of GGUF files to fill the cache from, to set and keep (absolute, existing); undefined leaves the folder's as they are. */
+  modelDirs?: string[];
+  /** Hearth's data folder, where model manifests are kept (default: `hearthPaths().dataDir`). */
+  dataDir?: string;
   /** Loopback: peers come through the secure link. */
   host: string;
   /** Where the RPC server itself listens, when not `host` ("open LAN" mode exposes it). */
@@ -29,6 +39,8 @@ export interface RunWorkerOptions {
 export interface RunningWorker {
   service: WorkerService;
   control: ControlApi;
+  /** Resumable uploads, model folders, fills and fetches. */
+  transfer: TransferTarget;
   /** Serve the cluster's routes (peers, pairing) on the control API once the cluster runs. */
   attachCluster(cluster: ClusterControl): void;
   stop(): Promise<void>;
@@ -42,6 +54,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
   try {
     const cache = await CacheStore.open({ root: options.cacheRoot });
     if (options.capBytes !== undefined) await cache.setCap(options.capBytes);
+    // Opened after the claim, like the cache: it cuts unfinished uploads back to their checkpoints.
+    const ingests = await IngestStore.open({ cache });
+    undo.unshift(() => ingests.close());
+    const models = await LocalModels.open(options.cacheRoot, options.dataDir ?? hearthPaths().dataDir, options.modelDirs);
     const service = await WorkerService.start({
       tools: options.tools,
       cache,
@@ -50,13 +66,15 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
       initialBackoffMs: options.initialBackoffMs,
     });
     undo.unshift(() => service.stop());
-    const target: ControlTarget = { worker: service, release: options.tools.release };
+    const transfer = { ingests, models, fill: new LocalFill(cache, models), fetch: new PeerFetch(cache) };
+    const target: ControlTarget = { worker: service, release: options.tools.release, transfer };
     const control = await startControlApi(target, options.host, options.controlPort);
     undo.unshift(() => control.close());
     await claim.update({ pid: process.pid, controlUrl: control.url, rpcEndpoint: service.status.endpoint });
     return {
       service,
       control,
+      transfer,
       attachCluster: (cluster) => void (target.cluster = cluster),
       stop: () => runAll(undo),
     };

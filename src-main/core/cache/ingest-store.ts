@@ -1,0 +1,285 @@
+// Resumable uploads into the cache, after containerd's content store: an ingest names its hash
+// and size up front, keeps what arrives in a folder of its own (see ingest-files.ts), continues
+// at the offset it reached, and becomes an entry only once every byte is there and hashes to its
+// name — through the cache's verified, atomic admission. A mismatch deletes it.
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { HearthError } from '../errors.js';
+import type { CacheStore } from './cache-store.js';
+import { Crc32c, Fnv1a64 } from './checksums.js';
+import { EntryRefusedError, isEntryName } from './entry-files.js';
+import { createIngest, ingestDataPath, recoverIngests, removeIngest, writeIngestState, type IngestState } from './ingest-files.js';
+
+/** An unfinished upload as clients see it: how far it got. */
+export interface IngestInfo {
+  hash: string;
+  size: number;
+  offset: number;
+}
+
+/** What one `write` achieved: the entry is in the cache, or the bytes stopped at `offset`. */
+export type IngestOutcome = { done: true; created: boolean } | { done: false; offset: number };
+
+/** A write that does not continue the ingest where it stands (wrong offset or size); nothing was written. */
+export class IngestConflictError extends HearthError {
+  /** Where the ingest stands: the offset the next write must start at. */
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
+    super('ingest-conflict', message);
+    this.name = 'IngestConflictError';
+    this.offset = offset;
+  }
+}
+
+/** Limits and clock of an ingest store (tests pass small ones). */
+export interface IngestStoreOptions {
+  cache: CacheStore;
+  clock?: () => number;
+  /** Unfinished uploads kept at once (default 64). */
+  maxIngests?: number;
+  /** An ingest no byte reached for this long is deleted (default 24 h). */
+  expiryMs?: number;
+  /** Bytes between durable checkpoints while receiving (default 64 MiB): at most this is sent again after a crash. */
+  checkpointBytes?: number;
+}
+
+interface Ingest {
+  /** The last durable checkpoint. */
+  state: IngestState;
+  /** Bytes written so far (the checkpoint's offset, or further while a write runs). */
+  offset: number;
+  fnv: Fnv1a64;
+  crc: Crc32c;
+  writer: { cancel(): void; finished: Promise<void> } | null;
+}
+
+const DEFAULT_MAX_INGESTS = 64;
+const DEFAULT_EXPIRY_MS = 24 * 3600_000;
+const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
+/** The unfinished uploads of one cache root (`<root>/ingests/`). */
+export class IngestStore {
+  readonly #cache: CacheStore;
+  readonly #root: string;
+  readonly #clock: () => number;
+  readonly #maxIngests: number;
+  readonly #expiryMs: number;
+  readonly #checkpointBytes: number;
+  readonly #ingests = new Map<string, Ingest>();
+
+  private constructor(options: IngestStoreOptions) {
+    this.#cache = options.cache;
+    this.#root = options.cache.root;
+    this.#clock = options.clock ?? Date.now;
+    this.#maxIngests = options.maxIngests ?? DEFAULT_MAX_INGESTS;
+    this.#expiryMs = options.expiryMs ?? DEFAULT_EXPIRY_MS;
+    this.#checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+  }
+
+  /** Open the ingests of the cache's root: expired and damaged ones are removed, the rest cut back to their checkpoints. */
+  static async open(options: IngestStoreOptions): Promise<IngestStore> {
+    const store = new IngestStore(options);
+    for (const state of await recoverIngests(options.cache.root, store.#clock() - store.#expiryMs)) {
+      store.#ingests.set(state.hash, { state, offset: state.offset, fnv: Fnv1a64.resume(state.fnv), crc: Crc32c.resume(state.crc), writer: null });
+    }
+    return store;
+  }
+
+  /** Where the upload of `hash` stands, if one is unfinished. */
+  get(hash: string): IngestInfo | undefined {
+    const ingest = this.#ingests.get(hash);
+    return ingest && { hash, size: ingest.state.size, offset: ingest.offset };
+  }
+
+  /** Every unfinished upload. */
+  list(): IngestInfo[] {
+    return [...this.#ingests.keys()].sort().map((hash) => this.get(hash)!);
+  }
+
+  /**
+   * Receive the bytes of entry `hash` (`size` in all) from `offset` on. `cancel` stops `source`
+   * (closes the request): a later write to the same ingest takes over from one still running,
+   * whose connection is usually already dead. Resolves once the source ends: with the entry
+   * admitted, or with the offset reached when the source broke off. Throws an
+   * `IngestConflictError` (offset or size do not continue the ingest), an `EntryRefusedError`
+   * (the bytes are not the entry: the ingest is deleted) or a `HearthError` (no room).
+   */
+  async write(hash: string, size: number, offset: number, source: AsyncIterable<Uint8Array>, cancel: () => void): Promise<IngestOutcome> {
+    if (!isEntryName(hash)) throw new EntryRefusedError('bad-name', `"${hash}" is not a cache entry name (16 lowercase hex digits).`);
+    if (!Number.isSafeInteger(size) || size < 0) throw new EntryRefusedError('bad-size', `Entry ${hash}: ${size} is not a byte count.`);
+    let ingest = this.#ingests.get(hash);
+    while (ingest?.writer) {
+      ingest.writer.cancel();
+      await ingest.writer.finished;
+      ingest = this.#ingests.get(hash);
+    }
+    if (this.#cache.has(hash)) {
+      if (ingest) await this.#drop(hash);
+      return { done: true, created: false };
+    }
+    if (ingest && ingest.state.size !== size) {
+      throw new IngestConflictError(`The upload of ${hash} was started with a size of ${ingest.state.size} bytes, not ${size}: one of them is wrong. Delete it (DELETE /v1/cache/ingests/${hash}) to start over.`, ingest.offset);
+    }
+    const current = ingest?.offset ?? 0;
+    if (offset !== current) {
+      throw new IngestConflictError(`The upload of ${hash} stands at byte ${current}, not ${offset}: continue from ${current}.`, current);
+    }
+
+    let finish = (): void => undefined;
+    const writer = { cancel, finished: new Promise<void>((resolve) => (finish = resolve)) };
+    try {
+      // Claimed before any await: a concurrent write of the same hash now waits for this one.
+      ingest = ingest ?? (await this.#create(hash, size, writer));
+      ingest.writer = writer;
+      return await this.#receive(ingest, source, cancel);
+    } finally {
+      if (ingest) ingest.writer = null;
+      finish();
+    }
+  }
+
+  /** Delete an unfinished upload (stopping a write in progress); false when there was none. */
+  async remove(hash: string): Promise<boolean> {
+    const ingest = this.#ingests.get(hash);
+    if (!ingest) return false;
+    if (ingest.writer) {
+      ingest.writer.cancel();
+      await ingest.writer.finished;
+    }
+    await this.#drop(hash);
+    return true;
+  }
+
+  /** Stop every write in progress and wait until each has checkpointed what it received. */
+  async close(): Promise<void> {
+    const writers = [...this.#ingests.values()].flatMap((ingest) => (ingest.writer ? [ingest.writer] : []));
+    for (const writer of writers) writer.cancel();
+    await Promise.all(writers.map((writer) => writer.finished));
+  }
+
+  async #create(hash: string, size: number, writer: Ingest['writer']): Promise<Ingest> {
+    const now = this.#clock();
+    const state: IngestState = { hash, size, offset: 0, fnv: new Fnv1a64().state(), crc: new Crc32c().digest(), updatedMs: now };
+    const ingest: Ingest = { state, offset: 0, fnv: new Fnv1a64(), crc: new Crc32c(), writer };
+    this.#ingests.set(hash, ingest);
+    try {
+      await this.#expire(now);
+      const others = [...this.#ingests.values()].filter((other) => other !== ingest);
+      if (others.length >= this.#maxIngests) {
+        throw new HearthError('cache-full', `The worker already holds ${others.length} unfinished uploads (at most ${this.#maxIngests}): finish or delete some (DELETE /v1/cache/ingests/<hash>) first.`);
+      }
+      const pending = others.reduce((sum, other) => sum + other.state.size, 0);
+      if (pending + size > this.#cache.capBytes) {
+        throw new HearthError('cache-full', `Entry ${hash} (${size} bytes) and the unfinished uploads (${pending} bytes) would exceed the cache's cap (${this.#cache.capBytes} bytes): raise the cap, or finish or delete uploads first.`);
+      }
+      await this.#cache.checkRoom(hash, size, size);
+      await createIngest(this.#root, state).catch(diskError);
+      return ingest;
+    } catch (error) {
+      this.#ingests.delete(hash);
+      await removeIngest(this.#root, hash);
+      throw error;
+    }
+  }
+
+  async #receive(ingest: Ingest, source: AsyncIterable<Uint8Array>, cancel: () => void): Promise<IngestOutcome> {
+    const { hash, size } = ingest.state;
+    const dataPath = ingestDataPath(this.#root, hash);
+    const file = await open(dataPath, 'r+').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') return diskError(error);
+      // Its bytes were deleted behind our back (a cleaned-up folder): forget it, the client starts over.
+      await this.#drop(hash);
+      throw new IngestConflictError(`The bytes received so far for ${hash} are gone from the worker's disk: start again at 0.`, 0);
+    });
+    let complete: boolean;
+    try {
+      const iterator = source[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch {
+          break; // the client went away: what arrived stays, checkpointed below
+        }
+        if (next.done) break;
+        const chunk = next.value;
+        if (ingest.offset + chunk.length > size) {
+          cancel();
+          await this.#drop(hash);
+          throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced; the upload was deleted.`);
+        }
+        // Hash while the write is in flight; the chunk is not reused before both finish.
+        const written = writeAt(file, chunk, ingest.offset);
+        ingest.fnv.update(chunk);
+        ingest.crc.update(chunk);
+        try {
+          await written;
+        } catch (error) {
+          cancel();
+          await this.#rewind(ingest, file);
+          throw diskError(error);
+        }
+        ingest.offset += chunk.length;
+        if (ingest.offset - ingest.state.offset >= this.#checkpointBytes) await this.#checkpoint(ingest, file);
+      }
+      await this.#checkpoint(ingest, file);
+      complete = ingest.offset === size;
+    } finally {
+      await file.close().catch(() => undefined);
+    }
+    if (!complete) return { done: false, offset: ingest.offset };
+
+    const actual = ingest.fnv.digestHex();
+    if (actual !== hash) {
+      await this.#drop(hash);
+      throw new EntryRefusedError('hash-mismatch', `Entry ${hash}: the ${size} bytes received hash to ${actual}; they are not this entry, and the upload was deleted.`);
+    }
+    // A refusal here (the cap shrank meanwhile) keeps the finished ingest: a retry at offset `size` commits it.
+    await this.#cache.admitFile(hash, dataPath, { crc32c: ingest.crc.digest(), size });
+    this.#ingests.delete(hash);
+    await removeIngest(this.#root, hash);
+    return { done: true, created: true };
+  }
+
+  /** Make the bytes so far durable, then record them: the checkpoint never names bytes a crash could lose. */
+  async #checkpoint(ingest: Ingest, file: FileHandle): Promise<void> {
+    await file.sync().catch(diskError);
+    const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.fnv.state(), crc: ingest.crc.digest(), updatedMs: this.#clock() };
+    await writeIngestState(this.#root, state).catch(diskError);
+    ingest.state = state;
+  }
+
+  /** Back to the last checkpoint after a failed write: its hashes no longer match the bytes on disk. */
+  async #rewind(ingest: Ingest, file: FileHandle): Promise<void> {
+    ingest.offset = ingest.state.offset;
+    ingest.fnv = Fnv1a64.resume(ingest.state.fnv);
+    ingest.crc = Crc32c.resume(ingest.state.crc);
+    await file.truncate(ingest.offset).catch(() => undefined);
+  }
+
+  async #expire(now: number): Promise<void> {
+    for (const [hash, ingest] of this.#ingests) {
+      if (!ingest.writer && ingest.state.updatedMs < now - this.#expiryMs) await this.#drop(hash);
+    }
+  }
+
+  async #drop(hash: string): Promise<void> {
+    this.#ingests.delete(hash);
+    await removeIngest(this.#root, hash);
+  }
+}
+
+async function writeAt(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** A full disk is something the user can fix: say so instead of a bare errno. */
+function diskError(error: unknown): never {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') throw new HearthError('disk-full', `The cache's disk is full (${(error as Error).message}): free space or lower the cache's cap.`, { cause: error });
+  throw error;
+}

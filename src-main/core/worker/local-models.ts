@@ -1,0 +1,152 @@
+// The GGUF files in this machine's model folders, indexed by the content hashes of their large
+// tensors (the names the cache gives them), so the cache can be filled from a local copy of a
+// model whatever its file is called. Indexed lazily: a file's manifest is read (or made, once,
+// and kept in the data folder by loadOrMakeManifest) only when a wanted hash is still unfound.
+import { open, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
+import { checkModelDirs, loadModelDirs, saveModelDirs } from './model-dirs.js';
+
+/** Where a tensor's bytes sit in a local model file. */
+export interface LocalTensor {
+  file: string;
+  tensor: string;
+  offset: number;
+  size: number;
+}
+
+/** What a search found, and the files it had to pass over (with why). */
+export interface LocalSearch {
+  found: Map<string, LocalTensor>;
+  warnings: string[];
+}
+
+interface IndexedFile {
+  /** Size, modification time and inode: a file that changes is indexed again. */
+  identity: string;
+  tensors: Map<string, LocalTensor> | null;
+  /** Why the file cannot be used, when `tensors` is null. */
+  problem: string | null;
+}
+
+// A models folder can be deep or hold other things; a fill never walks more than this.
+const MAX_DEPTH = 3;
+const MAX_FILES = 10_000;
+const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
+
+/** The model folders of a worker, and the index of the GGUF files in them. */
+export class LocalModels {
+  readonly #root: string;
+  readonly #dataDir: string;
+  #dirs: string[];
+  readonly #files = new Map<string, IndexedFile>();
+
+  private constructor(root: string, dataDir: string, dirs: string[]) {
+    this.#root = root;
+    this.#dataDir = dataDir;
+    this.#dirs = dirs;
+  }
+
+  /** The folders stored for cache root `root` (or `dirs`, checked and stored in their place); manifests go to `dataDir`. */
+  static async open(root: string, dataDir: string, dirs?: readonly string[]): Promise<LocalModels> {
+    const models = new LocalModels(root, dataDir, await loadModelDirs(root));
+    if (dirs !== undefined) await models.setDirs(dirs);
+    return models;
+  }
+
+  /** The model folders, in the order they are searched. */
+  get dirs(): string[] {
+    return [...this.#dirs];
+  }
+
+  /** Replace the model folders (each must exist) and keep the choice for the cache folder. */
+  async setDirs(dirs: readonly unknown[]): Promise<void> {
+    const checked = await checkModelDirs(dirs);
+    await saveModelDirs(this.#root, checked);
+    this.#dirs = checked;
+  }
+
+  /** Find local copies of the tensors named by `hashes`: files already indexed first, then the rest until all are found. */
+  async locate(hashes: Iterable<string>): Promise<LocalSearch> {
+    const wanted = new Set(hashes);
+    const found = new Map<string, LocalTensor>();
+    const warnings: string[] = [];
+    const { files, notes } = await this.#candidates();
+    warnings.push(...notes);
+    const fresh: { file: string; identity: string }[] = [];
+    for (const candidate of files) {
+      const indexed = this.#files.get(candidate.file);
+      if (indexed?.identity === candidate.identity) take(indexed, found, wanted, warnings);
+      else fresh.push(candidate);
+    }
+    for (const { file, identity } of fresh) {
+      if (wanted.size === 0) break;
+      const indexed = await this.#index(file, identity);
+      take(indexed, found, wanted, warnings);
+    }
+    return { found, warnings };
+  }
+
+  async #index(file: string, identity: string): Promise<IndexedFile> {
+    let indexed: IndexedFile;
+    try {
+      const manifest = await loadOrMakeManifest({ model: file, dataDir: this.#dataDir });
+      const tensors = new Map<string, LocalTensor>();
+      for (const entry of manifest.entries) tensors.set(entry.hash, { file, tensor: entry.tensor, offset: entry.offset, size: entry.size });
+      indexed = { identity, tensors, problem: null };
+    } catch (error) {
+      // A damaged or foreign file is passed over, never fatal; it is looked at again once it changes.
+      const message = (error as Error).message;
+      indexed = { identity, tensors: null, problem: message.includes(file) ? message : `${file}: ${message}` };
+    }
+    this.#files.set(file, indexed);
+    return indexed;
+  }
+
+  /** The files that look like GGUF models (named *.gguf, or starting with its magic), with their identity now. */
+  async #candidates(): Promise<{ files: { file: string; identity: string }[]; notes: string[] }> {
+    const files: { file: string; identity: string }[] = [];
+    const notes: string[] = [];
+    let seen = 0;
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      const names = await readdir(dir).catch((error: Error) => {
+        notes.push(`Model folder ${dir} cannot be read (${error.message}): skipped.`);
+        return [] as string[];
+      });
+      for (const name of names.sort()) {
+        if (name.startsWith('.') || ++seen > MAX_FILES) continue;
+        const file = path.join(dir, name);
+        const info = await stat(file).catch(() => null);
+        if (info?.isDirectory() && depth < MAX_DEPTH) await walk(file, depth + 1);
+        else if (info?.isFile() && (name.toLowerCase().endsWith('.gguf') || (await startsWithMagic(file)))) {
+          files.push({ file, identity: `${info.size}:${info.mtimeMs}:${info.ino}` });
+        }
+      }
+    };
+    for (const dir of this.#dirs) await walk(dir, 1);
+    if (seen > MAX_FILES) notes.push(`The model folders hold more than ${MAX_FILES} files: only the first ${MAX_FILES} were looked at.`);
+    return { files, notes };
+  }
+}
+
+function take(indexed: IndexedFile, found: Map<string, LocalTensor>, wanted: Set<string>, warnings: string[]): void {
+  if (!indexed.tensors) return void warnings.push(`Skipped ${indexed.problem}`);
+  for (const hash of wanted) {
+    const tensor = indexed.tensors.get(hash);
+    if (!tensor) continue;
+    found.set(hash, tensor);
+    wanted.delete(hash);
+  }
+}
+
+async function startsWithMagic(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(GGUF_MAGIC.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return bytesRead === head.length && head.equals(GGUF_MAGIC);
+  } finally {
+    await handle.close();
+  }
+}
