@@ -1,6 +1,5 @@
 // The secure link's cost against raw TCP on a lab LAN shaped to 1 Gbit: bulk throughput, and
 // generation tokens/s through two workers; each a ratio to the raw figure measured in the same run.
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +7,7 @@ import path from 'node:path';
 import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
 import { HEARTH_BIN, REPO_ROOT } from '../tests/helpers/cli.js';
 import { canCreateNamespaces, createLab, type Lab, type LabHost } from '../tests/helpers/netns.js';
+import { startPart } from './lab-part.js';
 import { median } from './measure.js';
 
 /** The issue's goals: the link keeps at least these fractions of raw TCP. */
@@ -138,63 +138,9 @@ export function linkReportSection(results: LinkBenchResults): string[] {
   return lines;
 }
 
-/** A process in a lab host, its stdout read as JSON lines (kept draining, so it never blocks on a full pipe). */
-interface Part {
-  child: ChildProcess;
-  /** The first `{"event": <event>}` line, or an error when it exits or the time is up. */
-  next(event: 'ready' | 'done', what: string, timeoutMs: number): Promise<Record<string, unknown>>;
-}
-
-function startPart(lab: Lab, host: LabHost, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Part {
-  const child = lab.exec(host, command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let pending = '';
-  let stderr = '';
-  let closed = false;
-  const notify = () => waiters.forEach((waiter) => waiter());
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      try {
-        events.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // Not an event line.
-      }
-    }
-    notify();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  // 'close', not 'exit': the last lines of stdout have been read by then.
-  child.once('close', () => {
-    closed = true;
-    notify();
-  });
-  return {
-    child,
-    next: (event, what, timeoutMs) => new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = events.find((line) => line.event === event);
-        if (found) return finish(() => resolve(found));
-        if (closed) finish(() => reject(new Error(`${what} ended (exit ${child.exitCode ?? child.signalCode}) without a "${event}" line: ${stderr.trim() || '(no stderr)'}`)));
-      };
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        settle();
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${what}: no "${event}" line within ${timeoutMs / 1000} s: ${stderr.trim()}`))), timeoutMs);
-      waiters.add(check);
-      check();
-    }),
-  };
-}
-
 /** Start a fixture part and wait for its `ready` line. */
 async function readyPart(lab: Lab, host: LabHost, args: string[], what: string, env?: NodeJS.ProcessEnv): Promise<number> {
-  const ready = await startPart(lab, host, TSX, args, env).next('ready', what, READY_TIMEOUT_MS);
+  const { line: ready } = await startPart(lab, host, TSX, args, { env }).next('ready', what, READY_TIMEOUT_MS);
   return Number(ready.port);
 }
 
@@ -211,7 +157,7 @@ async function benchTransport(rounds: number): Promise<LinkFigure[]> {
     const endpoint = (service: string) => readyPart(lab, sender, [SINK, 'endpoint', '--host', receiver.address, '--port', String(linkPort), '--service', service], `the local ${service} endpoint`, env);
     const sinkEndpoint = await endpoint('rpc');
     const echoEndpoint = await endpoint('control');
-    const inSender = (args: string[], what: string) => startPart(lab, sender, TSX, [SINK, ...args]).next('done', what, SEND_TIMEOUT_MS);
+    const inSender = async (args: string[], what: string) => (await startPart(lab, sender, TSX, [SINK, ...args]).next('done', what, SEND_TIMEOUT_MS)).line;
     const send = async (host: string, port: number): Promise<number> => {
       const done = await inSender(['send', '--host', host, '--port', String(port), '--bytes', String(BULK_BYTES)], 'the sender');
       return BULK_BYTES / Number(done.seconds) / 1e6;
@@ -276,7 +222,7 @@ async function benchGeneration(loads: number): Promise<Required<Pick<LinkBenchRe
             GENERATE, '--model', models.get(setting.model.name)!, '--rpc', rpc[route], '--prompt', PROMPT, '--tokens', String(TOKENS),
             '--completions', String(COMPLETIONS_PER_LOAD), '--threads', String(setting.threads), '--poll', String(setting.poll),
           ];
-          const done = await startPart(lab, coordinator, TSX, args).next('done', `llama-server over ${route === 'raw' ? 'raw TCP' : 'the link'}`, GENERATE_TIMEOUT_MS);
+          const { line: done } = await startPart(lab, coordinator, TSX, args).next('done', `llama-server over ${route === 'raw' ? 'raw TCP' : 'the link'}`, GENERATE_TIMEOUT_MS);
           const seen = outputs.get(setting.model.name) ?? new Set<string>();
           outputs.set(setting.model.name, seen);
           for (const run of done.runs as { tokensPerSecond: number; tokens: number[] }[]) {
@@ -309,7 +255,7 @@ async function startWorker(lab: Lab, host: LabHost, scratch: string): Promise<La
     HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', host.address, '--link-port', '0',
     '--cache-dir', path.join(scratch, `${host.name}-cache`), '--open-lan', '--no-discovery',
   ];
-  const ready = await startPart(lab, host, process.execPath, args, { ...process.env, HEARTH_DATA_DIR: dataDir }).next('ready', `the worker in ${host.name}`, WORKER_READY_TIMEOUT_MS);
+  const { line: ready } = await startPart(lab, host, process.execPath, args, { env: { ...process.env, HEARTH_DATA_DIR: dataDir } }).next('ready', `the worker in ${host.name}`, WORKER_READY_TIMEOUT_MS);
   const identity = JSON.parse(await readFile(path.join(dataDir, 'cluster.json'), 'utf8')) as { clusterKey: string };
   return { host, rpcPort: Number(String(ready.rpc).split(':').at(-1)), linkPort: Number(ready.linkPort), clusterKey: identity.clusterKey };
 }
