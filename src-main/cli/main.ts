@@ -11,10 +11,11 @@ import { pairCommand } from './commands/pair.js';
 import { peersCommand } from './commands/peers.js';
 import { planCommand } from './commands/plan.js';
 import { serveCommand } from './commands/serve.js';
+import { warmCommand } from './commands/warm.js';
 import { workerCommand } from './commands/worker.js';
 import { CliOutput } from './output.js';
 
-const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, planCommand, loadCommand, chatCommand, cacheCommand, serveCommand, appCommand];
+const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, planCommand, warmCommand, loadCommand, chatCommand, cacheCommand, serveCommand, appCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.usage.split('   ')[0]!.length));

@@ -1,5 +1,6 @@
 // The flags `hearth plan` and `hearth load` share: which peers, which context, which shares.
 import type { ParseArgsConfig } from 'node:util';
+import type { PeerCoverage } from '../core/api/contract.js';
 import type { PlanOptions, SplitPlan } from '../core/planner/plan-types.js';
 import { usageError, type FlagValue } from './command.js';
 import { formatBytes } from './format.js';
@@ -58,8 +59,8 @@ export function planOptions(flags: Flags): PlanOptions {
   return options;
 }
 
-/** A plan for people: the verdict, each device's part, what stays on this machine, and what would fit. */
-export function describePlan(plan: SplitPlan, skipped: { name: string; reason: string }[]): string {
+/** A plan for people: the verdict, each device's part, what stays on this machine, each peer's cache coverage when known, and what would fit. */
+export function describePlan(plan: SplitPlan, skipped: { name: string; reason: string }[], coverage: readonly PeerCoverage[] | null = null): string {
   const lines = [plan.verdict, ''];
   for (const device of plan.devices) {
     const part = [device.layers ? `layers ${device.layers.first}-${device.layers.last}` : 'no layers', device.holdsOutput ? 'output' : null].filter(Boolean).join(' + ');
@@ -71,8 +72,16 @@ export function describePlan(plan: SplitPlan, skipped: { name: string; reason: s
   lines.push(`  this machine's CPU: ${host.layers ? `layers ${host.layers.first}-${host.layers.last}, ` : ''}${host.tensors.length} tensors, ${formatBytes(host.weightBytes)}${host.holdsOutput ? ' (output included)' : ''}`);
   for (const device of plan.excluded) lines.push(`  left out: ${device.id}`);
   for (const peer of skipped) lines.push(`  not used: ${peer.name}: ${peer.reason}`);
+  if (coverage && coverage.length > 0) lines.push('', 'Cache coverage (the share of each peer already in its cache):', ...coverage.map((peer) => `  ${describeCoverage(peer)}`));
   if (plan.advice.length > 0) lines.push('', 'What would fit:', ...plan.advice.map((line) => `  - ${line}`));
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   lines.push('', `llama-server ${plan.args.join(' ')}`);
   return lines.join('\n');
+}
+
+/** One peer's coverage in a line: "worker-a: 3 of 4 entries, 33.00 MiB of 44.00 MiB (75%)". */
+export function describeCoverage(coverage: PeerCoverage): string {
+  const percent = coverage.shareBytes > 0 ? Math.floor((coverage.cachedBytes / coverage.shareBytes) * 100) : 100;
+  const state = coverage.error ? `  (not answering: ${coverage.error})` : coverage.cachedBytes >= coverage.shareBytes ? '  warm' : '';
+  return `${coverage.peer}: ${coverage.cachedEntries} of ${coverage.shareEntries} entries, ${formatBytes(coverage.cachedBytes)} of ${formatBytes(coverage.shareBytes)} (${percent}%)${state}`;
 }

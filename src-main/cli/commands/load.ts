@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LoadCacheProgress } from '../../core/api/contract.js';
 import { isLoopback } from '../../core/api/host-check.js';
 import { writeApiRecord } from '../../core/inference/api-record.js';
 import { openMemberLinks } from '../../core/inference/member-links.js';
@@ -9,6 +10,7 @@ import { ensureTools } from '../../core/native/tools.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { hearthPaths } from '../../core/paths.js';
 import { usageError, type Command } from '../command.js';
+import { formatBytes } from '../format.js';
 import { portFlag, untilStopped } from '../long-running.js';
 import { describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
 
@@ -31,6 +33,7 @@ export const loadCommand: Command = {
     const { dataDir } = hearthPaths();
     // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
     const { loadPlan, planModel } = await import('../../core/inference/load-model.js');
+    const { watchLoadCache } = await import('../../core/warmup/load-cache-watch.js');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
 
     // Check the file and the fit before anything listens or starts.
@@ -39,22 +42,32 @@ export const loadCommand: Command = {
     let hashes: RpcManifestUse | null = null;
     const slot = new ModelSlot({ tools, onLine: (line) => void (hashes = parseRpcManifestUse(line) ?? hashes) });
     let gateway: OpenAiGateway | undefined;
+    let cache: LoadCacheProgress[];
     try {
       const plan = await planModel({ model, tools, members: links.members, options });
       assertPlanFits(plan);
       gateway = await startOpenAiGateway({ slot, host, port, apiKey });
+      // Each peer's tensors from its own cache versus sent over the link, live while llama-server loads.
+      const cacheWatch = watchLoadCache({ plan, members: links.members, onProgress: (progress) => {
+        if (out.json) out.event({ event: 'load-progress', ...progress });
+        else if (slot.status.state === 'loading') out.progress(`loading: ${slot.status.progress.step}${describeLoadCache(cacheWatch.current())}`, slot.status.progress.fraction);
+      } });
       slot.on('status', (status: SlotStatus) => {
-        if (status.state === 'loading') out.progress(`loading: ${status.progress.step}`, status.progress.fraction);
+        if (status.state === 'loading') out.progress(`loading: ${status.progress.step}${describeLoadCache(cacheWatch.current())}`, status.progress.fraction);
       });
-      await loadPlan({
-        plan, members: links.members, slot, dataDir,
-        onHashing: ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null),
-      });
+      try {
+        await loadPlan({
+          plan, members: links.members, slot, dataDir,
+          onHashing: ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null),
+        });
+      } finally {
+        cache = await cacheWatch.stop();
+      }
       const modelId = slot.status.state === 'ready' ? slot.status.modelId : model;
       const withdraw = await writeApiRecord(dataDir, { pid: process.pid, baseUrl: gateway.baseUrl, apiKey: apiKey ?? null, modelId });
       out.event(
-        { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped, hashes },
-        [describePlan(plan, links.skipped), '', describeHashes(hashes), `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
+        { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped, hashes, cache },
+        [describePlan(plan, links.skipped), '', describeHashes(hashes), ...cache.map((peer) => `${peer.peer}: ${peer.entriesFromCache} of ${peer.entriesTotal} large tensors from its cache, ${peer.entriesTransferred} sent (${formatBytes(peer.bytesTransferred)} over the link)`), `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
       );
       slot.on('status', (status: SlotStatus) => {
         if (status.state === 'failed') out.event({ event: 'failed', reason: status.reason, logTail: status.logTail }, `llama-server failed: ${status.reason}\n${status.logTail.join('\n')}`);
@@ -70,6 +83,11 @@ export const loadCommand: Command = {
     return 0;
   },
 };
+
+/** " · worker-a 3/4 cached, 1 sent · …" for the loading line. */
+function describeLoadCache(peers: readonly LoadCacheProgress[]): string {
+  return peers.map((peer) => ` · ${peer.peer} ${peer.entriesFromCache}/${peer.entriesTotal} from cache, ${peer.entriesTransferred} sent`).join('');
+}
 
 function describeHashes(use: RpcManifestUse | null): string {
   if (!use) return 'Large tensors: none sent over RPC.';

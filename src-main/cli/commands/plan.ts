@@ -1,26 +1,53 @@
+import type { PeerCoverage } from '../../core/api/contract.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { openMemberLinks } from '../../core/inference/member-links.js';
 import { hearthPaths } from '../../core/paths.js';
+import { measureCoverage } from '../../core/warmup/coverage.js';
+import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
+import { peerShares } from '../../core/warmup/peer-shares.js';
 import { usageError, type Command } from '../command.js';
-import { describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
+import { untilStopped } from '../long-running.js';
+import { describeCoverage, describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
 
-/** `hearth plan <model.gguf>`: how the model would split across this machine and the member peers, and whether it fits. */
+/** `hearth plan <model.gguf>`: how the model would split across this machine and the member peers, whether it fits, and how warm each peer's cache is for it. */
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'how a model would split across the cluster, and whether it fits (loads nothing)',
-  usage: `hearth plan <model.gguf> ${PLAN_USAGE} [--json]`,
-  options: PLAN_FLAGS,
+  summary: 'how a model would split across the cluster, whether it fits, and how much of it each peer has cached (loads nothing)',
+  usage: `hearth plan <model.gguf> ${PLAN_USAGE} [--watch] [--json]   (--watch: keep showing each peer's cache coverage as it changes, until Ctrl-C)`,
+  options: { ...PLAN_FLAGS, watch: { type: 'boolean' } },
   async run({ positionals, flags, out }) {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth plan takes one model file: hearth plan <model.gguf>');
     const options = planOptions(flags);
+    const { dataDir } = hearthPaths();
     // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
     const { planModel } = await import('../../core/inference/load-model.js');
+    const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
+    const { RPC_HASH_THRESHOLD } = await import('../../core/gguf/inspect-model.js');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
-    const links = await openMemberLinks({ dataDir: hearthPaths().dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
+    const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
     try {
       const plan = await planModel({ model, tools, members: links.members, options });
-      out.result({ plan, skipped: links.skipped }, () => describePlan(plan, links.skipped));
+      // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a large tensor.
+      const peersGetTensors = plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
+      const manifest = peersGetTensors
+        ? await loadOrMakeManifest({
+          model: plan.model.path,
+          dataDir,
+          // With --json the plan stays one object on stdout: progress only for people.
+          onProgress: out.json ? undefined : ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null),
+        })
+        : null;
+      const shares = manifest ? peerShares(plan, manifest, links.members) : [];
+      const coverage: PeerCoverage[] = await measureCoverage(shares);
+      out.result({ plan, skipped: links.skipped, coverage }, () => describePlan(plan, links.skipped, coverage));
+      if (flags.watch && shares.length > 0) {
+        const watch = new CoverageWatch(shares);
+        const stop = watch.subscribe((peers) => out.event({ event: 'coverage', peers }, peers.map((peer) => describeCoverage(peer)).join('\n')));
+        out.note('Watching each peer\'s cache coverage; Ctrl-C to stop.');
+        await untilStopped();
+        stop();
+      }
       return plan.fits ? 0 : 1;
     } finally {
       await links.close();

@@ -13,6 +13,7 @@ import { readPlanModel } from '../planner/model-shape.js';
 import { assertPlanFits, planSplit } from '../planner/plan-split.js';
 import type { PlanOptions, SplitPlan } from '../planner/plan-types.js';
 import { listDevices } from '../worker/devices.js';
+import { peerShares, type CachePeer } from '../warmup/peer-shares.js';
 import type { MemberLink } from './member-links.js';
 import type { ModelSlot } from './model-slot.js';
 import { rpcManifestEnv, writeRpcManifest } from './rpc-manifest-file.js';
@@ -69,23 +70,18 @@ export function cacheModelId(manifest: HashManifest): string {
   return digest.digest('hex').slice(0, 16);
 }
 
-/** Tell each peer's worker which model its entries belong to and pin the ones this load needs. */
-async function announceLoad(plan: SplitPlan, manifest: HashManifest, members: readonly MemberLink[]): Promise<void> {
-  const hashOf = new Map(manifest.entries.map((entry) => [entry.tensor, entry.hash]));
+/** Tell each peer's worker which model its entries belong to (its per-model view) and pin the ones this plan needs; `hearth warm` does it too, so warmed entries are not evicted before the load. */
+export async function announceLoad(plan: SplitPlan, manifest: HashManifest, members: readonly MemberLink[]): Promise<void> {
   const id = cacheModelId(manifest);
   const name = path.basename(manifest.file.path);
-  for (const member of members) {
-    const hashes = plan.devices
-      .filter((device) => device.device.peerId === member.id)
-      .flatMap((device) => device.tensors.map((tensor) => hashOf.get(tensor.name)))
-      .filter((hash): hash is string => hash !== undefined);
-    if (hashes.length === 0) continue;
-    await controlPost(member, 'v1/models', { id, name, hashes });
-    await controlPost(member, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS });
+  for (const share of peerShares(plan, manifest, members)) {
+    const hashes = share.entries.map((entry) => entry.hash);
+    await controlPost(share.peer, 'v1/models', { id, name, hashes });
+    await controlPost(share.peer, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS });
   }
 }
 
-async function controlPost(member: MemberLink, route: string, body: unknown): Promise<void> {
+async function controlPost(member: CachePeer, route: string, body: unknown): Promise<void> {
   const response = await fetch(new URL(route, member.controlUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((cause: unknown) => {
     throw new HearthError('peer-unreachable', `${member.name} did not answer through the secure link (${(cause as Error).message}): is its worker running?`, { cause });
   });

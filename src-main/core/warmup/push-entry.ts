@@ -1,0 +1,127 @@
+// Push one cache entry to a peer: the tensor's bytes read from the GGUF at its offset and
+// streamed over the secure link with the worker's resumable PUT. An interrupted push resumes
+// where the worker's ingest stands, so what arrived is never sent again.
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HearthError } from '../errors.js';
+import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
+import { ingestOffset } from './cache-client.js';
+import type { CachePeer } from './peer-shares.js';
+import { throttle } from './throttle.js';
+
+/** One entry to push. */
+export interface PushRequest {
+  peer: CachePeer;
+  /** The GGUF file the manifest was made from. */
+  file: string;
+  entry: ManifestEntry;
+  /** Pace of the stream (bytes per second); unlimited when left out. */
+  maxBytesPerSecond?: number;
+  signal?: AbortSignal;
+  /** Called as body bytes leave for the peer. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** What a push took. */
+export interface PushResult {
+  /** Body bytes sent over the link (a refused attempt's included). */
+  sentBytes: number;
+  /** Bytes the worker already held from an interrupted push, not sent again (where the push that completed began). */
+  resumedBytes: number;
+}
+
+const READ_CHUNK = 1024 * 1024;
+// A 409 names where the ingest stands; more than a few in a row means someone else pushes it too.
+const MAX_ATTEMPTS = 4;
+
+/** Push `entry` to the peer's cache; resolves once the worker verified and stored it. */
+export async function pushEntry(request: PushRequest): Promise<PushResult> {
+  const { peer, entry, signal } = request;
+  let offset = await ingestOffset(peer, entry.hash, entry.size, signal);
+  let sentBytes = 0;
+  let restarted = false;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const answer = await putFrom(request, offset, (bytes) => (sentBytes += bytes));
+    if (answer.status === 200 || answer.status === 201) return { sentBytes, resumedBytes: offset };
+    // 409: the upload stands elsewhere; 202: the worker got fewer bytes than sent (the link broke off). Both name where to go on.
+    if (answer.status === 409 || answer.status === 202) {
+      const at = (answer.json as { offset?: unknown } | null)?.offset;
+      if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > entry.size) break;
+      offset = at;
+      continue;
+    }
+    if (answer.status === 422 && !restarted) {
+      // A damaged earlier ingest is dropped by the worker: send the whole entry once more.
+      restarted = true;
+      offset = await ingestOffset(peer, entry.hash, entry.size, signal);
+      continue;
+    }
+    throw pushRefused(request, answer.status, answer.json);
+  }
+  throw new HearthError('warm-conflict', `${peer.name} kept moving the resume point of tensor ${entry.tensor} (${entry.hash}): is another warm-up pushing to it? Try again once it has finished.`);
+}
+
+function pushRefused(request: PushRequest, status: number, json: unknown): HearthError {
+  const { peer, entry, file } = request;
+  const reason = typeof (json as { error?: unknown } | null)?.error === 'string' ? (json as { error: string }).error : `HTTP ${status}`;
+  if (status === 422) return new HearthError('warm-mismatch', `${peer.name} refused tensor ${entry.tensor}: the bytes in ${file} do not match their hash (${reason}). Did the file change since it was hashed? Run hearth warm again.`);
+  if (status === 507) return new HearthError('warm-cache-full', `${peer.name} has no room for tensor ${entry.tensor} (${reason}): raise its cache cap (hearth worker --cache-max) or free space there.`);
+  return new HearthError('peer-refused', `${peer.name} refused tensor ${entry.tensor}: ${reason}`);
+}
+
+/** One resumable PUT of the entry's bytes from `offset` to the end. */
+async function putFrom(request: PushRequest, offset: number, count: (bytes: number) => void): Promise<{ status: number; json: unknown }> {
+  const { peer, entry, signal } = request;
+  const file = createReadStream(request.file, { start: entry.offset + offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK });
+  const counted = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      count(chunk.length);
+      request.onBytes?.(chunk.length);
+      yield chunk;
+    }
+  };
+  const body = Readable.from(counted(throttle(file, request.maxBytesPerSecond, signal)));
+  const req = http.request(new URL(`v1/cache/entries/${entry.hash}`, peer.controlUrl), {
+    method: 'PUT',
+    signal,
+    headers: {
+      'content-type': 'application/octet-stream',
+      // With offset 0 this is also a plain PUT, which older workers take as it is.
+      'content-length': String(entry.size - offset),
+      'x-hearth-resumable': '1',
+      'x-hearth-entry-size': String(entry.size),
+      'x-hearth-offset': String(offset),
+    },
+  });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+  });
+  // A worker may answer before the body is through (409, 422): the answer counts, not the upload.
+  const upload = entry.size - offset === 0 ? (req.end(), Promise.resolve()) : pipeline(body, req).catch(() => undefined);
+  try {
+    const res = await response;
+    const text = await readText(res);
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch { /* not JSON: the status says enough */ }
+    return { status: res.statusCode ?? 0, json };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw new HearthError('peer-unreachable', `The push of tensor ${entry.tensor} to ${peer.name} broke off (${(error as Error).message}): is its worker still running? Run hearth warm again to continue where it stopped.`, { cause: error });
+  } finally {
+    body.destroy();
+    file.destroy();
+    req.destroy();
+    await upload;
+  }
+}
+
+async function readText(res: http.IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+  return text;
+}
