@@ -1,77 +1,23 @@
 // `hearth plan`, `hearth load` and `hearth chat` as a user runs them, against two real Hearth
 // workers of one cluster on loopback (peers given by address), with the real llama-server.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readdir, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEntryName } from '../../src-main/core/cache/entry-files.js';
 import { loadOrMakeManifest } from '../../src-main/core/gguf/manifest/load-or-make-manifest.js';
 import { ensureTools } from '../../src-main/core/native/tools.js';
-import { saveIdentity } from '../../src-main/core/peers/cluster/cluster-identity.js';
 import type { SplitPlan } from '../../src-main/core/planner/plan-types.js';
-import { HEARTH_BIN, REPO_ROOT, runHearth } from '../helpers/cli.js';
+import { runHearth } from '../helpers/cli.js';
+import { memberDataDir, startHearth, stopped, type Running } from '../helpers/hearth-process.js';
 import { startLlamaServer } from '../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../helpers/models.js';
 
 const PROMPT = 'A hearth in every home lab';
 const TOKENS = 16;
 const clusterKey = randomBytes(32);
-
-/** A long-running `hearth` process whose JSON lines are read as they come. */
-interface Running {
-  child: ChildProcess;
-  /** The first event named `name` (rejects if the process ends first). */
-  next(name: string): Promise<Record<string, unknown>>;
-  stderr(): string;
-}
-
-function startHearth(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [HEARTH_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-  const events: Record<string, unknown>[] = [];
-  let stderr = '';
-  let ended = false;
-  const waiters = new Set<() => void>();
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line) as Record<string, unknown>);
-    waiters.forEach((wake) => wake());
-  });
-  child.once('close', () => {
-    ended = true;
-    waiters.forEach((wake) => wake());
-  });
-  return {
-    child,
-    stderr: () => stderr,
-    next: (name) => new Promise((resolve, reject) => {
-      const check = () => {
-        const found = events.find((event) => event.event === name);
-        if (found) return waiters.delete(check), resolve(found);
-        if (ended) return waiters.delete(check), reject(new Error(`hearth ${args[0]} ended without a "${name}" event: ${stderr}`));
-      };
-      waiters.add(check);
-      check();
-    }),
-  };
-}
-
-/** A data folder holding a member identity of the test's cluster. */
-async function memberDataDir(name: string): Promise<string> {
-  const dir = scratchDir(`hearth-${name}-`);
-  await saveIdentity(dir, { deviceId: randomUUID(), deviceName: name, clusterKey });
-  return dir;
-}
-
-async function stopped(running: Running): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  const exit = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
-  running.child.kill('SIGINT');
-  return exit;
-}
 
 let model: string;
 let peers: string;
@@ -84,13 +30,13 @@ beforeAll(async () => {
     const cacheDir = scratchDir(`hearth-${name}-cache-`);
     const running = startHearth(
       ['worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', '127.0.0.1', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir],
-      { HEARTH_DATA_DIR: await memberDataDir(name) },
+      { HEARTH_DATA_DIR: await memberDataDir(clusterKey, name) },
     );
     workers.push({ running, cacheDir, name });
   }
   const ports = await Promise.all(workers.map(async (worker) => Number((await worker.running.next('ready')).linkPort)));
   peers = ports.map((port) => `127.0.0.1:${port}`).join(',');
-  coordinatorData = await memberDataDir('coordinator');
+  coordinatorData = await memberDataDir(clusterKey, 'coordinator');
 }, 240_000);
 
 afterAll(async () => {

@@ -1,78 +1,21 @@
 // `hearth warm` as a user runs it, against two real Hearth workers of one cluster on loopback
 // (peers given by address): coverage in `hearth plan` before and after, exactly each peer's
 // share pushed, a load after it served from the caches alone, and an interrupted warm-up resumed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../src-main/core/api/contract.js';
 import { isEntryName } from '../../src-main/core/cache/entry-files.js';
 import { loadOrMakeManifest } from '../../src-main/core/gguf/manifest/load-or-make-manifest.js';
 import { syntheticPresets, writeSyntheticLlama } from '../../src-main/core/gguf/synthetic/llama-model.js';
-import { saveIdentity } from '../../src-main/core/peers/cluster/cluster-identity.js';
 import type { SplitPlan } from '../../src-main/core/planner/plan-types.js';
 import type { PeerWarmupReport } from '../../src-main/core/warmup/warm-up.js';
-import { HEARTH_BIN, REPO_ROOT, runHearth } from '../helpers/cli.js';
+import { runHearth } from '../helpers/cli.js';
+import { memberDataDir, startHearth, stopped, type Event, type Running } from '../helpers/hearth-process.js';
 import { scratchDir, syntheticModel } from '../helpers/models.js';
 
 const clusterKey = randomBytes(32);
-type Event = Record<string, unknown>;
-
-/** A long-running `hearth` process whose JSON lines are read as they come. */
-interface Running {
-  child: ChildProcess;
-  events: Event[];
-  /** The first event that matches (rejects if the process ends first). */
-  next(name: string, match?: (event: Event) => boolean): Promise<Event>;
-  exit: Promise<number | null>;
-  stderr(): string;
-}
-
-function startHearth(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [HEARTH_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-  const events: Event[] = [];
-  let stderr = '';
-  let ended = false;
-  const waiters = new Set<() => void>();
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line) as Event);
-    waiters.forEach((wake) => wake());
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => {
-    ended = true;
-    waiters.forEach((wake) => wake());
-    resolve(code);
-  }));
-  return {
-    child,
-    events,
-    exit,
-    stderr: () => stderr,
-    next: (name, match = () => true) => new Promise((resolve, reject) => {
-      const check = () => {
-        const found = events.find((event) => event.event === name && match(event));
-        if (found) return waiters.delete(check), resolve(found);
-        if (ended) return waiters.delete(check), reject(new Error(`hearth ${args[0]} ended without the "${name}" event awaited: ${stderr}\n${JSON.stringify(events.at(-1))}`));
-      };
-      waiters.add(check);
-      check();
-    }),
-  };
-}
-
-async function memberDataDir(name: string): Promise<string> {
-  const dir = scratchDir(`hearth-${name}-`);
-  await saveIdentity(dir, { deviceId: randomUUID(), deviceName: name, clusterKey });
-  return dir;
-}
-
-async function stopped(running: Running): Promise<number | null> {
-  if (running.child.exitCode === null) running.child.kill('SIGINT');
-  return running.exit;
-}
 
 interface Worker {
   running: Running;
@@ -93,14 +36,14 @@ beforeAll(async () => {
     const cacheDir = scratchDir(`hearth-${name}-cache-`);
     const running = startHearth(
       ['worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', '127.0.0.1', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir],
-      { HEARTH_DATA_DIR: await memberDataDir(name) },
+      { HEARTH_DATA_DIR: await memberDataDir(clusterKey, name) },
     );
     workers.push({ running, cacheDir, name, control: '' });
   }
   const ready = await Promise.all(workers.map((worker) => worker.running.next('ready')));
   ready.forEach((event, index) => (workers[index]!.control = String(event.control)));
   peers = ready.map((event) => `127.0.0.1:${String(event.linkPort)}`).join(',');
-  coordinatorData = await memberDataDir('coordinator');
+  coordinatorData = await memberDataDir(clusterKey, 'coordinator');
 }, 240_000);
 
 afterAll(async () => {
