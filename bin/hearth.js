@@ -9,3 +9,6 @@ if (!existsSync(entry)) {
 }
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
+// A finished command must not hang on a stray handle (a timer or socket some part left open):
+// give pending output a moment to flush, then end.
+setTimeout(() => process.exit(), 2000).unref();

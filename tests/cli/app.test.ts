@@ -30,7 +30,12 @@ describe('hearth app (npm start)', () => {
       expect(await status.json()).toMatchObject({ hearthVersion: expect.any(String), worker: { state: expect.any(String) } });
     } finally {
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
+      const exited = await Promise.race([
+        new Promise((resolve) => child.once('exit', () => resolve(true))),
+        new Promise((resolve) => setTimeout(resolve, 20_000, false)),
+      ]);
+      if (!exited) child.kill('SIGKILL');
+      expect(exited, `hearth app did not exit within 20 s of SIGTERM; its stderr:\n${stderr}`).toBe(true);
     }
   });
 });
