@@ -11,7 +11,7 @@ import { loadOrMakeManifest } from '../../src-main/core/gguf/manifest/load-or-ma
 import { ensureTools } from '../../src-main/core/native/tools.js';
 import type { SplitPlan } from '../../src-main/core/planner/plan-types.js';
 import { runHearth } from '../helpers/cli.js';
-import { memberDataDir, startHearth, stopped, type Running } from '../helpers/hearth-process.js';
+import { memberDataDir, startHearth, startMemberWorker, stopped, type Running } from '../helpers/hearth-process.js';
 import { startLlamaServer } from '../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../helpers/models.js';
 
@@ -27,12 +27,7 @@ const workers: { running: Running; cacheDir: string; name: string }[] = [];
 beforeAll(async () => {
   model = await syntheticModel('cacheSized');
   for (const name of ['worker-a', 'worker-b']) {
-    const cacheDir = scratchDir(`hearth-${name}-cache-`);
-    const running = startHearth(
-      ['worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', '127.0.0.1', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir],
-      { HEARTH_DATA_DIR: await memberDataDir(clusterKey, name) },
-    );
-    workers.push({ running, cacheDir, name });
+    workers.push(await startMemberWorker(clusterKey, name));
   }
   const ports = await Promise.all(workers.map(async (worker) => Number((await worker.running.next('ready')).linkPort)));
   peers = ports.map((port) => `127.0.0.1:${port}`).join(',');

@@ -12,7 +12,7 @@ import { syntheticPresets, writeSyntheticLlama } from '../../src-main/core/gguf/
 import type { SplitPlan } from '../../src-main/core/planner/plan-types.js';
 import type { PeerWarmupReport } from '../../src-main/core/warmup/warm-up.js';
 import { runHearth } from '../helpers/cli.js';
-import { memberDataDir, startHearth, stopped, type Event, type Running } from '../helpers/hearth-process.js';
+import { memberDataDir, startHearth, startMemberWorker, stopped, type Event, type Running } from '../helpers/hearth-process.js';
 import { scratchDir, syntheticModel } from '../helpers/models.js';
 
 const clusterKey = randomBytes(32);
@@ -33,12 +33,7 @@ const coordinatorEnv = () => ({ ...process.env, HEARTH_DATA_DIR: coordinatorData
 beforeAll(async () => {
   model = await syntheticModel('cacheSized');
   for (const name of ['worker-a', 'worker-b']) {
-    const cacheDir = scratchDir(`hearth-${name}-cache-`);
-    const running = startHearth(
-      ['worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', '127.0.0.1', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir],
-      { HEARTH_DATA_DIR: await memberDataDir(clusterKey, name) },
-    );
-    workers.push({ running, cacheDir, name, control: '' });
+    workers.push({ ...(await startMemberWorker(clusterKey, name)), control: '' });
   }
   const ready = await Promise.all(workers.map((worker) => worker.running.next('ready')));
   ready.forEach((event, index) => (workers[index]!.control = String(event.control)));

@@ -66,3 +66,16 @@ export async function stopped(running: Running): Promise<number | null> {
   if (running.child.exitCode === null) running.child.kill('SIGINT');
   return running.exit;
 }
+
+/** A `hearth worker` of the test cluster on loopback (free ports, discovery off, its own cache folder). */
+export function startMemberWorker(clusterKey: Buffer, name: string): Promise<{ running: Running; cacheDir: string; name: string }> {
+  const cacheDir = scratchDir(`hearth-${name}-cache-`);
+  return memberDataDir(clusterKey, name).then((dataDir) => ({
+    running: startHearth(
+      ['worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', '127.0.0.1', '--link-port', '0', '--no-discovery', '--cache-dir', cacheDir],
+      { HEARTH_DATA_DIR: dataDir },
+    ),
+    cacheDir,
+    name,
+  }));
+}

@@ -19,10 +19,10 @@ import {
 } from '../../../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
-import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
+import { expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
 import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
-import { startTestWorker } from '../../helpers/worker.js';
+import { loadThroughWorker, startTestWorker } from '../../helpers/worker.js';
 
 const PROMPT = 'The warm hearth of the cluster';
 const TOKENS = 12;
@@ -90,20 +90,9 @@ function clientReport(logs: string): ClientReport {
 
 /** Greedy output through `worker` with the manifest at `manifest` (none: plain llama-server), the client's lines and the worker's stats for the load. */
 async function loadThrough(worker: RunningWorker, manifest?: string): Promise<Run> {
-  const loadsBefore = worker.service.cache.summary().loads;
   const env = manifest === undefined ? tools.env : { ...tools.env, ...rpcManifestEnv(manifest) };
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
-  let completion: Completion;
-  try {
-    completion = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
-  const load = await eventually(() => {
-    const { lastLoad, loads } = worker.service.cache.summary();
-    return loads > loadsBefore ? lastLoad ?? undefined : undefined;
-  }, 10_000, 'the RPC client to disconnect');
-  return { completion, load, client: clientReport(server.logs()) };
+  const { completion, load, logs } = await loadThroughWorker(tools, worker, model, PROMPT, TOKENS, env);
+  return { completion, load, client: clientReport(logs) };
 }
 
 /** A manifest file in the scratch folder, written through the writer. */

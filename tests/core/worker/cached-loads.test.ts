@@ -3,14 +3,13 @@ import { existsSync, watch } from 'node:fs';
 import { open, readdir, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
 import { checkPath, entryPath, isEntryName, verifyEntry } from '../../../src-main/core/cache/entry-files.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
 import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { syntheticModel } from '../../helpers/models.js';
-import { startTestWorker } from '../../helpers/worker.js';
+import { loadThroughWorker, startTestWorker, type WorkerLoad } from '../../helpers/worker.js';
 
 const PROMPT = 'The warm hearth of the cluster';
 const TOKENS = 12;
@@ -20,22 +19,9 @@ let model: string;
 let expected: ExpectedEntry[];
 let local: Completion;
 
-/** Greedy output of the model loaded through the worker at `endpoint`, and the worker's stats for that load. */
-async function loadThrough(worker: RunningWorker): Promise<{ completion: Completion; load: CacheStats }> {
-  const loadsBefore = worker.service.cache.summary().loads;
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
-  let completion: Completion;
-  try {
-    completion = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
-  // The load's numbers are complete once the server has seen the client go.
-  const load = await eventually(() => {
-    const { lastLoad, loads } = worker.service.cache.summary();
-    return loads > loadsBefore ? lastLoad ?? undefined : undefined;
-  }, 10_000, 'the RPC client to disconnect');
-  return { completion, load };
+/** Greedy output of the model loaded through `worker`, and the worker's stats for that load. */
+function loadThrough(worker: RunningWorker): Promise<WorkerLoad> {
+  return loadThroughWorker(tools, worker, model, PROMPT, TOKENS);
 }
 
 async function entryFiles(worker: { cacheRoot: string }): Promise<string[]> {
