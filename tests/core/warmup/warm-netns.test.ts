@@ -1,8 +1,11 @@
-// Only each peer's own share crosses its link: a coordinator and two workers in network
-// namespaces (10.77.0.0/24), `hearth warm` from the coordinator, and each worker's cable counters
-// (the bytes its veth received) compared with the bytes of its share.
+// Only each peer's own share crosses its link: a coordinator and workers in network namespaces
+// (10.77.0.0/24), `hearth warm` from the coordinator, and each worker's cable counters (the
+// bytes its veth received) compared with the bytes of its share. A worker with its own copy of
+// the model fills its cache from it: no model bytes on its cable at all.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +28,8 @@ interface Machine {
   dataDir: string;
   process?: ChildProcess;
   linkPort?: number;
+  /** Worker flags beyond the common ones. */
+  extra?: string[];
 }
 
 /** Bytes the host's cable has received so far (its veth's counter, read inside its namespace). */
@@ -52,17 +57,21 @@ describe.skipIf(!namespaces.ok)('hearth warm across network namespaces', () => {
 
   beforeAll(async () => {
     model = await syntheticModel('cacheSized');
-    lab = await createLab({ hosts: 3 });
+    // The third worker holds the same model under another name in a folder of its own.
+    const models = path.join(scratchDir('hearth-models-'), 'library');
+    await mkdir(models);
+    await copyFile(model, path.join(models, 'my-copy-of-the-model.gguf'));
+    lab = await createLab({ hosts: 4 });
     const clusterKey = randomBytes(32);
     machines = await Promise.all(lab.hosts.map(async (host, index) => {
       const name = index === 0 ? 'coordinator' : `worker-${index}`;
       const dataDir = scratchDir(`hearth-${name}-`);
       await saveIdentity(dataDir, { deviceId: randomUUID(), deviceName: name, clusterKey });
-      return { host, name, dataDir };
+      return { host, name, dataDir, extra: index === 3 ? ['--models', models] : [] };
     }));
     await Promise.all(machines.slice(1).map(async (machine) => {
       const child = lab.exec(machine.host, process.execPath, [
-        HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', machine.host.address, '--no-discovery', '--cache-dir', scratchDir('hearth-cache-'),
+        HEARTH_BIN, 'worker', '--json', '--port', '0', '--rpc-port', '0', '--link-host', machine.host.address, '--no-discovery', '--cache-dir', scratchDir('hearth-cache-'), ...machine.extra!,
       ], { cwd: REPO_ROOT, env: { ...process.env, HEARTH_DATA_DIR: machine.dataDir } });
       machine.process = child;
       for await (const line of createInterface({ input: child.stdout! })) {
@@ -81,7 +90,7 @@ describe.skipIf(!namespaces.ok)('hearth warm across network namespaces', () => {
   });
 
   it('moves each worker\'s share over its own cable and nothing more', async () => {
-    const [coordinator, ...workers] = machines;
+    const [coordinator, ...workers] = machines.slice(0, 3);
     const peers = workers.map((machine) => `${machine.host.address}:${machine.linkPort}`).join(',');
     const before = await Promise.all(workers.map((machine) => receivedBytes(machine.host)));
     const warm = await hearthIn(lab, coordinator!, ['warm', model, '--peers', peers, '--no-discovery', '--json']);
@@ -101,5 +110,20 @@ describe.skipIf(!namespaces.ok)('hearth warm across network namespaces', () => {
     }
     // The two shares differ: each cable carried its own, not the same stream twice.
     expect(done.peers[0]!.bytesTotal).not.toBe(done.peers[1]!.bytesTotal);
+  }, 180_000);
+
+  it('fills a worker that has its own copy of the model from its disk: no model bytes on its cable', async () => {
+    const [coordinator, , , holder] = machines;
+    const before = await receivedBytes(holder!.host);
+    const warm = await hearthIn(lab, coordinator!, ['warm', model, '--peers', `${holder!.host.address}:${holder!.linkPort}`, '--no-discovery', '--json']);
+    expect(warm.code, warm.stderr).toBe(0);
+    const received = (await receivedBytes(holder!.host)) - before;
+    const done = warm.events.at(-1) as { event: string; peers: PeerWarmupReport[] };
+    const [report] = done.peers;
+    console.log(`${holder!.name}: share ${report!.bytesTotal} bytes, filled ${report!.filledBytes} from its own disk, its cable received ${received}`);
+    expect(report).toMatchObject({ state: 'done', filledBytes: report!.bytesTotal, pushedBytes: 0 });
+    expect(report!.bytesTotal).toBeGreaterThan(50 * 2 ** 20);
+    // Only requests and answers crossed: far below one tensor over 10 MiB.
+    expect(received).toBeLessThan(2 ** 20);
   }, 180_000);
 });
