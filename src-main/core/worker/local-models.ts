@@ -4,7 +4,6 @@
 // and kept in the data folder by loadOrMakeManifest) only when a wanted hash is still unfound.
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import { checkModelDirs, loadModelDirs, saveModelDirs } from './model-dirs.js';
 
 /** Where a tensor's bytes sit in a local model file. */
@@ -90,6 +89,8 @@ export class LocalModels {
   async #index(file: string, identity: string): Promise<IndexedFile> {
     let indexed: IndexedFile;
     try {
+      // Loaded on first use: node-llama-cpp's module graph would cost every worker start (and CLI command) ~350 ms.
+      const { loadOrMakeManifest } = await import('../gguf/manifest/load-or-make-manifest.js');
       const manifest = await loadOrMakeManifest({ model: file, dataDir: this.#dataDir });
       const tensors = new Map<string, LocalTensor>();
       for (const entry of manifest.entries) tensors.set(entry.hash, { file, tensor: entry.tensor, offset: entry.offset, size: entry.size });
