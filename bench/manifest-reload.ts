@@ -1,12 +1,11 @@
 // Warm reloads through one Hearth worker on loopback, with and without the hash manifest (patch
 // 0003-rpc-client-precomputed-hashes): what the client's hashing of every large tensor costs.
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Fnv1a64 } from '../src-main/core/cache/checksums.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
+import { loadOrMakeManifest } from '../src-main/core/gguf/manifest/load-or-make-manifest.js';
 import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
-import { RPC_MANIFEST_PROBE_BYTES, rpcManifestEnv, writeRpcManifest, type RpcManifestEntry } from '../src-main/core/inference/rpc-manifest-file.js';
+import { rpcManifestEnv, writeRpcManifest } from '../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { runWorker, type RunningWorker } from '../src-main/core/worker/run-worker.js';
 import { startLlamaServer } from '../tests/helpers/llama-server.js';
@@ -41,29 +40,6 @@ export interface ManifestReloadResults {
 
 const READY_TIMEOUT_MS = 10 * 60_000;
 const SUMMARY = /^hearth-rpc-client manifest .*: (\d+) tensors from the manifest, (\d+) hashed, refused: (.*)$/m;
-
-/** Every tensor over the threshold: FNV-1a 64 of its bytes, and of its first and last 4096 bytes. */
-async function computeManifest(model: string): Promise<RpcManifestEntry[]> {
-  const facts = await inspectModel(model);
-  const file = await open(model, 'r');
-  try {
-    const entries: RpcManifestEntry[] = [];
-    for (const tensor of facts.tensors.filter((t) => t.byteSize > RPC_HASH_THRESHOLD)) {
-      const bytes = Buffer.alloc(tensor.byteSize);
-      await file.read(bytes, 0, tensor.byteSize, tensor.fileOffset);
-      const n = Math.min(RPC_MANIFEST_PROBE_BYTES, bytes.length);
-      entries.push({
-        tensor: tensor.name,
-        size: tensor.byteSize,
-        hash: new Fnv1a64().update(bytes).digestHex(),
-        probe: new Fnv1a64().update(bytes.subarray(0, n)).update(bytes.subarray(bytes.length - n)).digestHex(),
-      });
-    }
-    return entries;
-  } finally {
-    await file.close();
-  }
-}
 
 interface TimedLoad {
   seconds: number;
@@ -101,7 +77,8 @@ export async function benchManifestReload(options: { runs: number }): Promise<Ma
     process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
     const { bytes } = await writeSyntheticLlama(model, spec);
     const computing = performance.now();
-    const entries = await computeManifest(model);
+    // The product's own hash manifest (every core), in a data folder of the run's own.
+    const { entries } = await loadOrMakeManifest({ model, dataDir: path.join(scratch, 'data') });
     const manifestSeconds = (performance.now() - computing) / 1000;
     const manifestPath = path.join(scratch, `${spec.name}.manifest`);
     await writeRpcManifest(manifestPath, entries);
@@ -161,7 +138,7 @@ export function manifestReloadReportSection(results: ManifestReloadResults): str
     '',
     `- with / without the manifest: **${results.ratio.toFixed(2)}×**: ${saved.toFixed(2)} s saved, as if the client hashed the ${(results.workerBytes / 1e9).toFixed(2)} GB it no longer reads at ${(results.workerBytes / 1e9 / Math.max(saved, 1e-9)).toFixed(2)} GB/s`,
     `- every reload with the manifest took all ${results.workerTensors} hashes from it (one checked in full), none refused: ${results.manifestUsed ? 'yes' : '**no**'}; every reload hit every entry: ${results.allHits ? 'yes' : '**no**'}`,
-    `- the manifest itself (FNV-1a of every large tensor, in TypeScript on one core) took ${results.manifestSeconds.toFixed(1)} s, once per model file`,
+    `- making the hash manifest itself (FNV-1a of every large tensor, on every core) took ${results.manifestSeconds.toFixed(1)} s, once per model file`,
     '',
   ];
 }
