@@ -115,3 +115,13 @@ async function freeLoopbackPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('could not read the probe port');
   return address.port;
 }
+
+/** The greedy completion of `model` loaded on this machine alone (no RPC, no offload): what a split load must reproduce. */
+export async function localCompletion(tools: Pick<LlamaServerOptions, 'llamaServer' | 'cwd' | 'env'>, model: string, prompt: string, nPredict: number): Promise<Completion> {
+  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
+  try {
+    return await server.complete(prompt, nPredict);
+  } finally {
+    await server.stop();
+  }
+}

@@ -5,21 +5,14 @@ import type { TensorFacts } from '../gguf/inspect-model.js';
 import { computeAllowance, kvCacheBytes, kvCells } from './memory-estimate.js';
 import { placeTensors } from './place-tensors.js';
 import type { ResolvedOptions } from './plan-options.js';
-import type { DevicePlan, HostPlan, LayerRange, MemoryNeed, PlanDevice, PlanModel } from './plan-types.js';
+import type { DevicePlan, HostPlan, LayerRange, MemoryNeed, PlanDevice, PlanModel, SplitPlan } from './plan-types.js';
 import { assignLayers, effectiveGpuLayers, splitPoints, tensorSplitArgument, type LayerAssignment } from './split-points.js';
 
 /** A split worked out in full, before any verdict or advice. */
-export interface SplitLayout {
-  devices: DevicePlan[];
-  host: HostPlan;
-  excluded: PlanDevice[];
-  rpc: string[];
-  tensorSplit: number[];
-  gpuLayers: number;
+export interface SplitLayout extends Pick<SplitPlan, 'devices' | 'host' | 'excluded' | 'rpc' | 'tensorSplit' | 'gpuLayers' | 'fits'> {
   cells: number;
   /** Tensors the planner could not place. */
   unknown: TensorFacts[];
-  fits: boolean;
 }
 
 /**

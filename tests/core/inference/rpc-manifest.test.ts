@@ -20,7 +20,7 @@ import {
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
-import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { localCompletion, type Completion } from '../../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { loadThroughWorker, startTestWorker } from '../../helpers/worker.js';
 
@@ -122,12 +122,7 @@ beforeAll(async () => {
   manifests = scratchDir('hearth-manifests-');
   entries = await manifestEntries(model);
   expected = await expectedEntries(model);
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
-  try {
-    local = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
+  local = await localCompletion(tools, model, PROMPT, TOKENS);
 });
 
 describe('the manifest file', () => {

@@ -10,7 +10,7 @@ import { linkPsk } from '../../../src-main/core/peers/link/link-keys.js';
 import { startLinkServer, type HandshakeFailure, type LinkServer } from '../../../src-main/core/peers/link/link-server.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually } from '../../helpers/expected-cache.js';
-import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { localCompletion, startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { syntheticModel } from '../../helpers/models.js';
 import { startTestWorker } from '../../helpers/worker.js';
 
@@ -26,12 +26,7 @@ let local: Completion;
 beforeAll(async () => {
   tools = await ensureTools();
   model = await syntheticModel('tiny');
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
-  try {
-    local = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
+  local = await localCompletion(tools, model, PROMPT, TOKENS);
 });
 
 /** A fresh worker with a secure link in front of it, as a peer machine runs them. */

@@ -2,19 +2,14 @@
 // GGUF file of that spec would have (names and shapes as src/models/llama.cpp creates them),
 // with F16 matrices and F32 norms, without writing any file.
 import type { TensorFacts } from '../../../src-main/core/gguf/inspect-model.js';
+import type { SyntheticLlamaSpec } from '../../../src-main/core/gguf/synthetic/llama-model.js';
 import type { PlanDevice, PlanModel } from '../../../src-main/core/planner/plan-types.js';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
 /** The shape of a fake llama model. */
-export interface FakeLlamaSpec {
-  layers: number;
-  hidden: number;
-  ffn: number;
-  heads: number;
-  kvHeads: number;
-  vocab: number;
+export interface FakeLlamaSpec extends Pick<SyntheticLlamaSpec, 'layers' | 'hidden' | 'ffn' | 'heads' | 'kvHeads' | 'vocab'> {
   contextLength?: number;
   /** No `output.weight`: the token embedding doubles as the output matrix. */
   tied?: boolean;

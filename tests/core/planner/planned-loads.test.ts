@@ -16,7 +16,7 @@ import { planSplit } from '../../../src-main/core/planner/plan-split.js';
 import type { DevicePlan, PlanModel, PlanOptions } from '../../../src-main/core/planner/plan-types.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually } from '../../helpers/expected-cache.js';
-import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { localCompletion, startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { scratchDir } from '../../helpers/models.js';
 import { startTestWorker } from '../../helpers/worker.js';
 
@@ -40,12 +40,7 @@ beforeAll(async () => {
   await writeSyntheticLlama(file, SPEC);
   model = await readPlanModel(file);
   hashes = await tensorHashes(model);
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model: file, args: ['-ngl', '0'] });
-  try {
-    local = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
+  local = await localCompletion(tools, file, PROMPT, TOKENS);
 });
 
 afterEach(async () => {

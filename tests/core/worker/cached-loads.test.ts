@@ -7,7 +7,7 @@ import { checkPath, entryPath, isEntryName, verifyEntry } from '../../../src-mai
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
-import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { localCompletion, startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { syntheticModel } from '../../helpers/models.js';
 import { loadThroughWorker, startTestWorker, type WorkerLoad } from '../../helpers/worker.js';
 
@@ -32,12 +32,7 @@ beforeAll(async () => {
   tools = await ensureTools();
   model = await syntheticModel('cacheSized');
   expected = await expectedEntries(model);
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
-  try {
-    local = await server.complete(PROMPT, TOKENS);
-  } finally {
-    await server.stop();
-  }
+  local = await localCompletion(tools, model, PROMPT, TOKENS);
 });
 
 describe('loads through a Hearth worker', () => {
