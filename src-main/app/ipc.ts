@@ -1,7 +1,8 @@
 // The Electron transport, main side: one `hearth:<request>` channel per contract request and
 // every contract event on `hearth:event`, only for the app's own page.
 import { ipcMain, type WebContents } from 'electron';
-import type { HearthEvents, HearthRequests } from '../core/api/contract.js';
+import type { HearthRequests } from '../core/api/contract.js';
+import { eventNames, requestArguments, requestNames } from '../core/api/request-arguments.js';
 import type { HearthHost } from '../core/api/host.js';
 import { isTrustedSender } from './security.js';
 
@@ -13,22 +14,10 @@ export function requestChannel(name: keyof HearthRequests): string {
   return `hearth:${name}`;
 }
 
-// Typed per entry, so a new request in the contract does not compile until it is decoded here.
-const requestArguments: { [K in keyof HearthRequests]: (args: unknown[]) => Parameters<HearthRequests[K]> } = {
-  getStatus: (args) => noArgument('getStatus', args),
-};
-
-const forwardedEvents = { status: true } satisfies Record<keyof HearthEvents, true>;
-
-function noArgument(name: string, args: unknown[]): [] {
-  if (args.length > 0) throw new Error(`${name} takes no argument`);
-  return [];
-}
 
 /** Answer every request from the app page with `host` (which may still be starting); returns the undo. */
 export function registerRequestHandlers(host: Promise<HearthHost>, appUrl: string): () => void {
-  const names = Object.keys(requestArguments) as (keyof HearthRequests)[];
-  for (const name of names) {
+  for (const name of requestNames) {
     ipcMain.handle(requestChannel(name), async (event, ...args: unknown[]) => {
       // Drop anything a foreign page (a navigation we failed to stop, an iframe) might send.
       if (!isTrustedSender(event.senderFrame?.url, appUrl)) throw new Error('Refused: not the Hearth window');
@@ -38,13 +27,13 @@ export function registerRequestHandlers(host: Promise<HearthHost>, appUrl: strin
     });
   }
   return () => {
-    for (const name of names) ipcMain.removeHandler(requestChannel(name));
+    for (const name of requestNames) ipcMain.removeHandler(requestChannel(name));
   };
 }
 
 /** Send every contract event to the pages `targets` returns that show the app; returns the undo. */
 export function forwardEvents(host: HearthHost, targets: () => WebContents[], appUrl: string): () => void {
-  const offs = (Object.keys(forwardedEvents) as (keyof HearthEvents)[]).map((event) =>
+  const offs = eventNames.map((event) =>
     host.on(event, (payload) => {
       for (const contents of targets()) {
         if (!contents.isDestroyed() && isTrustedSender(contents.getURL(), appUrl)) contents.send(eventChannel, { event, payload });

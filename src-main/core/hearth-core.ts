@@ -1,14 +1,25 @@
 import { EventEmitter } from 'node:events';
+import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HearthEvents, HearthRequests, MachineStatus, WorkerStatus } from './api/contract.js';
+import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, ModelFile, SettingsChange, SettingsView, WorkerStatus } from './api/contract.js';
 import type { HearthHost } from './api/host.js';
+import { HearthError } from './errors.js';
+import { clusterMemberLinks, type MemberLinks } from './inference/member-links.js';
+import { DEFAULT_API_PORT } from './inference/openai-gateway.js';
 import { hearthPaths, type HearthPaths } from './paths.js';
 import { ensureTools, locateTools, type LlamaTools } from './native/tools.js';
 import { hearthVersion } from './app-root.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from './peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from './worker/run-worker.js';
 import type { WorkerServiceStatus } from './worker/worker-service.js';
+import { readAppSettings, writeAppSettings, type AppSettings } from './session/app-settings.js';
+import { ChatService } from './session/chat-service.js';
+import { clusterStatus, peerSummary } from './session/cluster-view.js';
+import type { ModelSessionService } from './session/model-session.js';
+
+/** How often the worker's activity and cache use are read for the status (and the tray icon). */
+const ACTIVITY_POLL_MS = 2000;
 
 export interface HearthCoreOptions {
   paths?: HearthPaths;
@@ -24,22 +35,40 @@ export interface HearthCoreOptions {
   linkPort?: number;
   /** Advertise and browse by mDNS (default on; off: peers by address only). */
   discovery?: boolean;
+  /** Where the OpenAI-compatible API of a loaded model listens (default 127.0.0.1:7437; port 0 picks one). */
+  apiHost?: string;
+  apiPort?: number;
+  /** Required by clients when the API is not on loopback. */
+  apiKey?: string;
+  /** "Start at login", where the shell can (the Electron app); absent in `hearth serve`. */
+  loginItem?: { get(): boolean; set(on: boolean): void };
+  /** Where models sent from a browser are kept (default `<data>/uploads`); listed with the model folders. */
+  uploadDir?: string;
 }
 
-/** The core a shell hosts (Electron main or `hearth serve`): this machine's worker and its status. */
+/** The core a shell hosts (Electron main or `hearth serve`): this machine's worker, its cluster, the open model, chat and settings. */
 export class HearthCore implements HearthHost {
   readonly requests: HearthRequests;
   readonly #events = new EventEmitter();
   readonly #paths: HearthPaths;
   readonly #options: HearthCoreOptions;
   #status: MachineStatus;
+  #settings: AppSettings;
+  #tools: LlamaTools | null = null;
   #worker: RunningWorker | null = null;
   #cluster: ClusterNode | null = null;
+  #session: ModelSessionService | null = null;
+  readonly #chat: ChatService;
+  #activityTimer: NodeJS.Timeout | null = null;
+  #lastIngested = -1;
+  /** Serialises worker start, pause and restart. */
+  #lifecycle: Promise<unknown> = Promise.resolve();
   #stopping = false;
 
-  private constructor(options: HearthCoreOptions, llamaRelease: string) {
+  private constructor(options: HearthCoreOptions, llamaRelease: string, settings: AppSettings) {
     this.#options = options;
     this.#paths = options.paths ?? hearthPaths();
+    this.#settings = settings;
     this.#status = {
       hostname: os.hostname(),
       platform: process.platform,
@@ -47,16 +76,19 @@ export class HearthCore implements HearthHost {
       hearthVersion: hearthVersion(),
       llamaRelease,
       rpcProtocol: null,
-      worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null },
+      worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
     };
-    this.requests = { getStatus: async () => this.status };
+    this.#chat = new ChatService({ baseUrl: () => this.#session?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
+    this.#chat.on('chatText', (text) => this.#emit('chatText', text));
+    this.requests = this.#makeRequests();
   }
 
   /** Create the core and start the worker in the background (building the tools first if needed). */
   static async start(options: HearthCoreOptions = {}): Promise<HearthCore> {
+    const paths = options.paths ?? hearthPaths();
     const location = await locateTools({ paths: options.paths });
-    const core = new HearthCore(options, location.source.release);
-    void core.#startWorker();
+    const core = new HearthCore(options, location.source.release, await readAppSettings(paths.dataDir));
+    void core.#serial(() => core.#startWorker());
     return core;
   }
 
@@ -75,7 +107,7 @@ export class HearthCore implements HearthHost {
     for (;;) {
       const { worker } = this.#status;
       if (worker.state === 'serving') return structuredClone(worker);
-      if (worker.state === 'error' || worker.state === 'stopped') throw new Error(worker.error ?? `worker ${worker.state}`);
+      if (worker.state === 'error' || worker.state === 'stopped' || worker.state === 'paused') throw new Error(worker.error ?? `worker ${worker.state}`);
       await new Promise<void>((resolve) => {
         const off = this.on('status', () => {
           off();
@@ -85,20 +117,162 @@ export class HearthCore implements HearthHost {
     }
   }
 
-  /** Stop the worker; the core can be dropped afterwards. */
+  /** Stop everything; the core can be dropped afterwards. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#cluster?.stop();
-    await this.#worker?.stop();
-    this.#updateWorker({ state: 'stopped', endpoint: null, error: null });
+    this.#chat.stopAll();
+    await this.#session?.stop();
+    await this.#serial(() => this.#halt());
+    this.#updateWorker({ state: 'stopped', endpoint: null, error: null, activity: 'idle' });
+  }
+
+  #makeRequests(): HearthRequests {
+    return {
+      getStatus: async () => this.status,
+      getCluster: async () => this.#clusterStatus(),
+      addPeer: async ({ host, port }) => peerSummary(await this.#requireCluster().addPeer(host, port ?? DEFAULT_LINK_PORT)),
+      showPairingCode: async () => {
+        const code = await this.#requireCluster().pairing.open();
+        this.#emit('cluster', this.#clusterStatus());
+        return code;
+      },
+      joinCluster: async ({ code }) => {
+        await this.#requireCluster().join(code);
+        const status = this.#clusterStatus();
+        this.#emit('cluster', status);
+        return status;
+      },
+      listModelFiles: async () => this.#modelFiles(),
+      openModel: async ({ path: file }) => (await this.#requireSession()).open(path.resolve(file)),
+      closeModel: async () => (await this.#requireSession()).close(),
+      getSession: async () => (await this.#requireSession()).session,
+      setPlanChoices: async (choices) => (await this.#requireSession()).choose(choices),
+      startWarmup: async ({ maxBytesPerSecond }) => (await this.#requireSession()).startWarmup(maxBytesPerSecond),
+      cancelWarmup: async () => (await this.#requireSession()).cancelWarmup(),
+      loadModel: async () => (await this.#requireSession()).load(),
+      unloadModel: async () => (await this.#requireSession()).unload(),
+      sendChat: (ask) => this.#chat.send(ask),
+      stopChat: async ({ id }) => this.#chat.stop(id),
+      getSettings: async () => this.#settingsView(),
+      updateSettings: (change) => this.#updateSettings(change),
+      clearCache: async ({ modelId }) => {
+        await this.#requireWorker('clear the cache').service.cache.clear(modelId ?? undefined);
+        return this.#publishSettings();
+      },
+    };
+  }
+
+  #clusterStatus(): ClusterStatus {
+    return clusterStatus(this.#cluster, this.#settings.workerEnabled ? 'The worker is starting; the cluster appears once it serves.' : 'The worker is paused: resume it to see and use the cluster.');
+  }
+
+  #requireCluster(): ClusterNode {
+    if (!this.#cluster) throw new HearthError('cluster-unavailable', this.#clusterStatus().unavailable ?? 'The cluster is not running.');
+    return this.#cluster;
+  }
+
+  #requireWorker(action: string): RunningWorker {
+    if (!this.#worker) throw new HearthError('worker-unavailable', `Cannot ${action} while the worker is ${this.#status.worker.state}: ${this.#settings.workerEnabled ? 'wait for it to start' : 'resume it first'}.`);
+    return this.#worker;
+  }
+
+  async #requireSession(): Promise<ModelSessionService> {
+    if (this.#session) return this.#session;
+    const tools = this.#tools;
+    if (!tools) throw new HearthError('tools-not-ready', 'The llama.cpp tools are still being prepared (see the worker\'s progress): try again once the worker serves.');
+    // Loaded on first use: node-llama-cpp's module graph is large, and a worker-only machine never needs it.
+    const { ModelSessionService } = await import('./session/model-session.js');
+    this.#session ??= new ModelSessionService({
+      tools,
+      dataDir: this.#paths.dataDir,
+      openLinks: () => (this.#cluster ? clusterMemberLinks(this.#cluster) : Promise.resolve(noLinks())),
+      localDevices: async () => this.#status.worker.devices,
+      api: { host: this.#options.apiHost ?? '127.0.0.1', port: this.#options.apiPort ?? DEFAULT_API_PORT, apiKey: this.#options.apiKey },
+    });
+    this.#session.on('session', (session) => this.#emit('session', session));
+    return this.#session;
+  }
+
+  /** GGUF files in the model folders and the upload folder, by name. */
+  async #modelFiles(): Promise<ModelFile[]> {
+    const dirs = [...(this.#worker?.transfer.models.dirs ?? []), this.uploadDir];
+    const files: ModelFile[] = [];
+    for (const dir of dirs) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names.filter((candidate) => /\.gguf$/i.test(candidate) && !candidate.startsWith('.'))) {
+        const file = path.join(dir, name);
+        const info = await stat(file).catch(() => null);
+        if (info?.isFile()) files.push({ path: file, fileName: name, bytes: info.size });
+      }
+    }
+    return files.sort((a, b) => a.fileName.localeCompare(b.fileName));
+  }
+
+  /** Where models sent from a browser are kept (the web transport writes them there). */
+  get uploadDir(): string {
+    return this.#options.uploadDir ?? path.join(this.#paths.dataDir, 'uploads');
+  }
+
+  #settingsView(): SettingsView {
+    const cache = this.#worker?.service.cache.summary();
+    return {
+      cacheDir: cache?.dir ?? this.#tensorCacheDir(),
+      cacheUsedBytes: cache?.usedBytes ?? 0,
+      cacheMaxBytes: cache?.capBytes ?? 0,
+      cacheMaxIsDefault: cache?.capIsDefault ?? true,
+      models: cache?.models ?? [],
+      modelDirs: this.#worker?.transfer.models.dirs ?? [],
+      workerEnabled: this.#settings.workerEnabled,
+      startAtLogin: this.#options.loginItem ? this.#options.loginItem.get() : null,
+      openLan: this.#settings.openLan,
+    };
+  }
+
+  #publishSettings(): SettingsView {
+    const view = this.#settingsView();
+    this.#emit('settings', view);
+    return view;
+  }
+
+  async #updateSettings(change: SettingsChange): Promise<SettingsView> {
+    if (change.startAtLogin !== undefined) {
+      if (!this.#options.loginItem) throw new HearthError('not-supported', 'Start at login is set in the desktop app; for a headless box, run the worker as a service (see the README).');
+      this.#options.loginItem.set(change.startAtLogin);
+    }
+    if (change.cacheMaxBytes !== undefined || change.modelDirs !== undefined) {
+      const worker = this.#requireWorker('change the cache settings');
+      // The folders are checked first (they must exist), so a bad one changes nothing.
+      if (change.modelDirs !== undefined) await worker.transfer.models.setDirs(change.modelDirs);
+      if (change.cacheMaxBytes !== undefined) await worker.service.cache.setCap(change.cacheMaxBytes);
+    }
+    const next = { workerEnabled: change.workerEnabled ?? this.#settings.workerEnabled, openLan: change.openLan ?? this.#settings.openLan };
+    if (next.workerEnabled !== this.#settings.workerEnabled || next.openLan !== this.#settings.openLan) {
+      await writeAppSettings(this.#paths.dataDir, next);
+      this.#settings = next;
+      // Pausing stops the RPC server and withdraws this machine from the cluster; open LAN needs the RPC server on another address.
+      await this.#serial(async () => {
+        await this.#halt();
+        if (next.workerEnabled) await this.#startWorker();
+        else this.#updateWorker({ state: 'paused', endpoint: null, error: null, activity: 'idle' });
+      });
+    }
+    return this.#publishSettings();
+  }
+
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycle.then(job);
+    this.#lifecycle = run.catch(() => undefined);
+    return run;
   }
 
   async #startWorker(): Promise<void> {
+    if (!this.#settings.workerEnabled) return this.#updateWorker({ state: 'paused', endpoint: null, error: null });
     try {
-      const tools = await ensureTools({
+      const tools = this.#tools ?? (await ensureTools({
         paths: this.#paths,
         onProgress: (build) => this.#updateWorker({ state: 'building', build }),
-      });
+      }));
+      this.#tools = tools;
       if (this.#stopping) return;
       this.#updateWorker({ state: 'starting', build: null });
       await this.#launch(tools);
@@ -107,17 +281,24 @@ export class HearthCore implements HearthHost {
     }
   }
 
+  #tensorCacheDir(): string {
+    return this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors');
+  }
+
   async #launch(tools: LlamaTools): Promise<void> {
+    const host = this.#options.workerHost ?? '127.0.0.1';
     const worker = await runWorker({
       tools,
-      cacheRoot: this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors'),
-      host: this.#options.workerHost ?? '127.0.0.1',
+      cacheRoot: this.#tensorCacheDir(),
+      dataDir: this.#paths.dataDir,
+      host,
+      rpcHost: this.#settings.openLan ? '0.0.0.0' : undefined,
       rpcPort: this.#options.workerPort ?? DEFAULT_RPC_PORT,
       controlPort: this.#options.controlPort ?? DEFAULT_CONTROL_PORT,
     });
     this.#worker = worker;
-    if (this.#stopping) return void (await worker.stop());
-    this.#cluster = await ClusterNode.start({
+    if (this.#stopping) return void (await this.#halt());
+    const cluster = await ClusterNode.start({
       dataDir: this.#paths.dataDir,
       worker,
       release: tools.release,
@@ -125,7 +306,11 @@ export class HearthCore implements HearthHost {
       linkPort: this.#options.linkPort ?? DEFAULT_LINK_PORT,
       discovery: this.#options.discovery ?? true,
     });
-    worker.attachCluster(this.#cluster);
+    this.#cluster = cluster;
+    worker.attachCluster(cluster);
+    const publishCluster = () => this.#emit('cluster', this.#clusterStatus());
+    for (const event of ['peer-up', 'peer-changed', 'peer-down'] as const) cluster.directory.on(event, publishCluster);
+    publishCluster();
     const show = (status: WorkerServiceStatus) => {
       this.#status.rpcProtocol = status.rpcProtocol;
       this.#updateWorker({
@@ -137,10 +322,51 @@ export class HearthCore implements HearthHost {
     };
     worker.service.on('status', show);
     show(worker.service.status);
+    this.#watchActivity(worker);
+    this.#publishSettings();
+  }
+
+  /** Stop the cluster node and the worker (pause, restart, shutdown). */
+  async #halt(): Promise<void> {
+    if (this.#activityTimer) clearInterval(this.#activityTimer);
+    this.#activityTimer = null;
+    const cluster = this.#cluster;
+    const worker = this.#worker;
+    this.#cluster = null;
+    this.#worker = null;
+    await cluster?.stop();
+    await worker?.stop();
+    if (cluster) this.#emit('cluster', this.#clusterStatus());
+  }
+
+  /** Serving: a coordinator's RPC connection is open; receiving: cache entries are arriving (a warm-up). */
+  #watchActivity(worker: RunningWorker): void {
+    const read = (): void => {
+      const cache = worker.service.cache.summary();
+      const ingested = worker.transfer.ingests.list().reduce((sum, ingest) => sum + ingest.offset, 0);
+      const receiving = this.#lastIngested >= 0 && ingested !== this.#lastIngested;
+      this.#lastIngested = ingested;
+      const activity = cache.currentLoad ? 'serving' : receiving ? 'receiving' : 'idle';
+      const { worker: now } = this.#status;
+      if (now.activity !== activity || now.cache?.usedBytes !== cache.usedBytes || now.cache.capBytes !== cache.capBytes) {
+        this.#updateWorker({ activity, cache: { usedBytes: cache.usedBytes, capBytes: cache.capBytes } });
+      }
+    };
+    read();
+    this.#activityTimer = setInterval(read, ACTIVITY_POLL_MS);
+    this.#activityTimer.unref();
   }
 
   #updateWorker(change: Partial<WorkerStatus>): void {
     this.#status = { ...this.#status, worker: { ...this.#status.worker, ...change } };
-    this.#events.emit('status', this.status);
+    this.#emit('status', this.status);
   }
+
+  #emit<E extends keyof HearthEvents>(event: E, payload: HearthEvents[E]): void {
+    this.#events.emit(event, payload);
+  }
+}
+
+function noLinks(): MemberLinks {
+  return { members: [], skipped: [], close: async () => undefined };
 }

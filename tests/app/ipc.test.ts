@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MachineStatus } from '../../src-main/core/api/contract.js';
 import type { HearthHost } from '../../src-main/core/api/host.js';
+import { partialRequests } from '../helpers/partial-requests.js';
+import { requestNames } from '../../src-main/core/api/request-arguments.js';
 
 type Handler = (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>;
 const handlers = vi.hoisted(() => new Map<string, Handler>());
@@ -21,7 +23,7 @@ const appUrl = 'file:///opt/hearth/dist/renderer/index.html';
 const status = { hostname: 'box' } as MachineStatus;
 const events = new EventEmitter();
 const host: HearthHost = {
-  requests: { getStatus: async () => status },
+  requests: partialRequests({ getStatus: async () => status }),
   on(event, listener) {
     events.on(event, listener);
     return () => events.off(event, listener);
@@ -33,7 +35,8 @@ describe('registerRequestHandlers', () => {
 
   it('registers one channel per request and answers the app page', async () => {
     const undo = registerRequestHandlers(Promise.resolve(host), appUrl);
-    expect([...handlers.keys()]).toEqual(['hearth:getStatus']);
+    expect([...handlers.keys()]).toEqual(requestNames.map((name) => `hearth:${name}`));
+    expect(handlers.has('hearth:openModel')).toBe(true);
     await expect(handlers.get('hearth:getStatus')?.({ senderFrame: { url: appUrl } })).resolves.toBe(status);
     undo();
     expect(handlers.size).toBe(0);
@@ -45,6 +48,9 @@ describe('registerRequestHandlers', () => {
     await expect(handler?.({ senderFrame: { url: 'https://evil.example/' } })).rejects.toThrow(/not the Hearth window/);
     await expect(handler?.({ senderFrame: null })).rejects.toThrow(/not the Hearth window/);
     await expect(handler?.({ senderFrame: { url: appUrl } }, { x: 1 })).rejects.toThrow(/takes no argument/);
+    // An argument of the wrong shape never reaches the core.
+    await expect(handlers.get('hearth:openModel')?.({ senderFrame: { url: appUrl } }, { path: 42 })).rejects.toThrow(/"path" must be a non-empty string/);
+    await expect(handlers.get('hearth:setPlanChoices')?.({ senderFrame: { url: appUrl } }, { contextLength: -1, shares: {}, exclude: [] })).rejects.toThrow(/contextLength/);
   });
 });
 

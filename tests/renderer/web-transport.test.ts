@@ -10,6 +10,7 @@ import type { MachineStatus } from '../../src-main/core/api/contract.js';
 import type { HearthHost } from '../../src-main/core/api/host.js';
 import { startWebServer, type WebServer } from '../../src-main/core/api/web-server.js';
 import { createWebTransport } from '../../src-renderer/src/lib/transport/web.js';
+import { partialRequests } from '../helpers/partial-requests.js';
 
 const status = (hostname: string): MachineStatus => ({
   hostname,
@@ -18,13 +19,13 @@ const status = (hostname: string): MachineStatus => ({
   hearthVersion: '0.1.0',
   llamaRelease: 'b0000',
   rpcProtocol: null,
-  worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null },
+  worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
 });
 
 const events = new EventEmitter();
 let current = status('first');
 const host: HearthHost = {
-  requests: { getStatus: async () => current },
+  requests: partialRequests({ getStatus: async () => current }),
   on(event, listener) {
     events.on(event, listener);
     return () => events.off(event, listener);

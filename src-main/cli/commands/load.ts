@@ -5,7 +5,7 @@ import { writeApiRecord } from '../../core/inference/api-record.js';
 import { openMemberLinks } from '../../core/inference/member-links.js';
 import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
 import { parseRpcManifestUse, type RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
-import { startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
+import { DEFAULT_API_PORT, startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { hearthPaths } from '../../core/paths.js';
@@ -13,9 +13,6 @@ import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { portFlag, untilStopped } from '../long-running.js';
 import { describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
-
-/** The OpenAI-compatible API's default port when none is given. */
-export const DEFAULT_API_PORT = 7437;
 
 /** `hearth load <model.gguf>`: plan, load across the cluster and serve the OpenAI API until stopped. */
 export const loadCommand: Command = {

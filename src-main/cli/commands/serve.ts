@@ -4,6 +4,7 @@ import type { MachineStatus } from '../../core/api/contract.js';
 import { startWebServer } from '../../core/api/web-server.js';
 import { appRoot } from '../../core/app-root.js';
 import { HearthCore } from '../../core/hearth-core.js';
+import { DEFAULT_API_PORT } from '../../core/inference/openai-gateway.js';
 import { DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT } from '../../core/worker/run-worker.js';
 import type { Command, CommandContext } from '../command.js';
@@ -17,8 +18,8 @@ export const DEFAULT_WEB_PORT = 7434;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'worker + the UI over HTTP (for headless boxes)',
-  usage: `hearth serve [--host H] [--port N] [--rpc-port N] [--control-port N] [--link-port N] [--no-discovery] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port)`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' }, 'link-port': { type: 'string' }, 'no-discovery': { type: 'boolean' } },
+  usage: `hearth serve [--host H] [--port N] [--api-port N] [--rpc-port N] [--control-port N] [--link-port N] [--no-discovery] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_API_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port; the OpenAI API of a loaded model listens on the same host)`,
+  options: { host: { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' }, 'link-port': { type: 'string' }, 'no-discovery': { type: 'boolean' } },
   run: serve,
 };
 
@@ -30,15 +31,20 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   // Off loopback the UI can load models and reach the cluster: require a token.
   const token = loopback ? undefined : randomBytes(18).toString('base64url');
+  // The same rule for the OpenAI API: off loopback, clients need a key (shown in the UI).
+  const apiKey = loopback ? undefined : randomBytes(24).toString('base64url');
 
   const core = await HearthCore.start({
     workerPort: rpcPort,
     controlPort,
     linkPort: portFlag(flags['link-port'], DEFAULT_LINK_PORT, '--link-port'),
     discovery: !flags['no-discovery'],
+    apiHost: host,
+    apiPort: portFlag(flags['api-port'], DEFAULT_API_PORT, '--api-port'),
+    apiKey,
     tensorCacheDir: typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : undefined,
   });
-  const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token });
+  const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token, uploadDir: core.uploadDir });
   const url = token ? `${web.url}?token=${token}` : web.url;
   out.event({ event: 'ready', url, host, port: Number(new URL(web.url).port) }, `Hearth is serving its UI at ${url}`);
 

@@ -6,11 +6,13 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../errors.js';
-import type { HearthEvents, HearthRequests } from './contract.js';
+import type { HearthRequests } from './contract.js';
 import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from './host-check.js';
 import type { HearthHost } from './host.js';
 import { HttpError, readJsonBody, sendJson, setSecurityHeaders } from './http-replies.js';
+import { BadArgument, eventNames, requestArguments } from './request-arguments.js';
 import { serveStatic } from './static-files.js';
+import { receiveUpload } from './upload-route.js';
 
 /** How to start the web transport. */
 export interface WebServerOptions {
@@ -23,6 +25,8 @@ export interface WebServerOptions {
   hearth: HearthHost;
   /** When set, every API and WebSocket call must carry it; required off loopback. */
   token?: string | undefined;
+  /** Where model files sent from a browser are kept (`PUT /api/upload`); no uploads when left out. */
+  uploadDir?: string | undefined;
 }
 
 /** A running web transport. */
@@ -34,20 +38,6 @@ export interface WebServer {
 
 const PING_INTERVAL_MS = 30_000;
 
-/** Turns a parsed JSON body (undefined when empty) into the request's arguments, or throws BadRequest. */
-type ArgumentDecoders = { [K in keyof HearthRequests]: (body: unknown) => Parameters<HearthRequests[K]> };
-
-const requestArguments: ArgumentDecoders = {
-  getStatus: (body) => noArgument('getStatus', body),
-};
-
-// A value per event so the compiler tells us when the contract gains one we do not forward.
-const forwardedEvents = { status: true } satisfies Record<keyof HearthEvents, true>;
-
-function noArgument(name: string, body: unknown): [] {
-  if (body !== undefined && body !== null) throw new HttpError(400, `${name} takes no argument`);
-  return [];
-}
 
 /** Start serving; resolves once listening. */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
@@ -85,6 +75,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return sendJson(res, 401, { error: 'Missing or wrong token: open the URL Hearth printed, with its ?token=.' });
     }
     if (!isSameOrigin(req)) return sendJson(res, 403, { error: 'Cross-origin requests are not allowed.' });
+    if (name === 'upload' && options.uploadDir) return handleUpload(req, res, options.uploadDir);
     if (!Object.hasOwn(requestArguments, name)) return sendJson(res, 404, { error: `No such request: ${name}` });
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
@@ -93,10 +84,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     try {
       const body = await readJsonBody(req);
       const key = name as keyof HearthRequests;
-      const args = requestArguments[key](body);
+      const args = requestArguments[key](body === undefined ? [] : [body]);
       const result = await (hearth.requests[key] as (...a: unknown[]) => Promise<unknown>).apply(hearth.requests, args);
       sendJson(res, 200, result ?? null);
     } catch (error) {
+      if (error instanceof BadArgument) return sendJson(res, 400, { error: error.message });
       if (error instanceof HttpError) {
         // The rest of an oversized body is still on the wire: this connection cannot carry another request.
         if (error.status === 413) res.setHeader('Connection', 'close');
@@ -104,6 +96,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       }
       if (isHearthError(error)) return sendJson(res, 500, { error: error.message, code: error.code });
       sendJson(res, 500, { error: `Internal error: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  async function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, dir: string): Promise<void> {
+    if (req.method !== 'PUT') {
+      res.setHeader('Allow', 'PUT');
+      return sendJson(res, 405, { error: 'Use PUT for /api/upload' });
+    }
+    try {
+      sendJson(res, 201, { path: await receiveUpload(req, dir) });
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      // The rest of a refused body may still be on the wire: this connection cannot carry another request.
+      res.setHeader('Connection', 'close');
+      sendJson(res, error.status, { error: error.message });
     }
   }
 
@@ -133,7 +140,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     );
   });
 
-  const unsubscribers = (Object.keys(forwardedEvents) as (keyof HearthEvents)[]).map((event) =>
+  const unsubscribers = eventNames.map((event) =>
     hearth.on(event, (payload) => {
       const message = JSON.stringify({ event, payload });
       for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(message);

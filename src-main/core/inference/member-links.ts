@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HearthError } from '../errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { probeAdvert } from '../peers/advert-probe.js';
-import { clusterFingerprint, loadIdentity } from '../peers/cluster/cluster-identity.js';
+import { clusterFingerprint, loadIdentity, type ClusterIdentity } from '../peers/cluster/cluster-identity.js';
 import { linkPsk } from '../peers/link/link-keys.js';
 import { startLocalEndpoint, type LocalEndpoint } from '../peers/link/link-client.js';
 import { PeerDirectory, type PeerState } from '../peers/peer-directory.js';
@@ -42,7 +42,6 @@ export interface MemberLinks {
 /** Find the member peers and open their endpoints; nothing stays open on failure. */
 export async function openMemberLinks(options: MemberLinksOptions): Promise<MemberLinks> {
   const identity = await loadIdentity(options.dataDir);
-  const fingerprint = clusterFingerprint(identity.clusterKey);
   const directory = new PeerDirectory({
     selfId: identity.deviceId,
     ours: { release: options.tools.release, rpcProtocol: options.tools.rpcProtocol },
@@ -62,33 +61,55 @@ export async function openMemberLinks(options: MemberLinksOptions): Promise<Memb
       });
     }
     if (options.discovery !== false) await sleep(options.waitMs ?? 2000);
-    const members: MemberLink[] = [];
-    const skipped: MemberLinks['skipped'] = [];
-    const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({
-      peer: { host: peer.addresses[0]!, port: peer.advert.linkPort },
-      identity: `member:${identity.deviceId}`,
-      psk: linkPsk(identity.clusterKey),
-      service,
-    });
-    // A stable --rpc order: the same cluster gives the same plan on every load.
-    for (const peer of directory.peers().sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {
-      const reason = unusable(peer, fingerprint);
-      if (reason) {
-        skipped.push({ name: peer.advert.name, reason });
-        continue;
-      }
-      const rpc = await link(peer, 'rpc');
-      endpoints.push(rpc);
-      const control = await link(peer, 'control');
-      endpoints.push(control);
-      members.push({ id: peer.advert.id, name: peer.advert.name, endpoint: rpc.endpoint, devices: peer.advert.devices, controlUrl: `http://${control.endpoint}/`, rpcStats: () => rpc.stats() });
-    }
+    const { members, skipped } = await linkMembers(directory.peers(), identity, endpoints);
     await directory.stop();
     return { members, skipped, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * The member links of a running cluster node (the app and `hearth serve`): its directory already
+ * knows the peers, so nothing waits for mDNS.
+ */
+export async function clusterMemberLinks(cluster: { peers(): PeerState[]; identity: ClusterIdentity }): Promise<MemberLinks> {
+  const endpoints: LocalEndpoint[] = [];
+  const close = async () => void (await Promise.all(endpoints.map((endpoint) => endpoint.close())));
+  try {
+    return { ...(await linkMembers(cluster.peers(), cluster.identity, endpoints)), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Open the RPC and control endpoints of every usable peer (each kept in `endpoints` to close), in a stable order. */
+async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentity, endpoints: LocalEndpoint[]): Promise<Pick<MemberLinks, 'members' | 'skipped'>> {
+  const fingerprint = clusterFingerprint(identity.clusterKey);
+  const members: MemberLink[] = [];
+  const skipped: MemberLinks['skipped'] = [];
+  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({
+    peer: { host: peer.addresses[0]!, port: peer.advert.linkPort },
+    identity: `member:${identity.deviceId}`,
+    psk: linkPsk(identity.clusterKey),
+    service,
+  });
+  // A stable --rpc order: the same cluster gives the same plan on every load.
+  for (const peer of [...peers].sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {
+    const reason = unusable(peer, fingerprint);
+    if (reason) {
+      skipped.push({ name: peer.advert.name, reason });
+      continue;
+    }
+    const rpc = await link(peer, 'rpc');
+    endpoints.push(rpc);
+    const control = await link(peer, 'control');
+    endpoints.push(control);
+    members.push({ id: peer.advert.id, name: peer.advert.name, endpoint: rpc.endpoint, devices: peer.advert.devices, controlUrl: `http://${control.endpoint}/`, rpcStats: () => rpc.stats() });
+  }
+  return { members, skipped };
 }
 
 function unusable(peer: PeerState, fingerprint: string): string | null {

@@ -13,6 +13,9 @@ import { forwardCompletion } from './openai-proxy.js';
 import { unavailableError } from './unavailable.js';
 
 /** How to start the gateway. */
+/** The OpenAI-compatible API's default port (`hearth load`, the app and `hearth serve`). */
+export const DEFAULT_API_PORT = 7437;
+
 export interface OpenAiGatewayOptions {
   slot: ModelSlot;
   /** Interface to listen on; loopback unless the user exposes the API to the LAN. */

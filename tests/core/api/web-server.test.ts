@@ -9,6 +9,7 @@ import type { HearthEvents, MachineStatus } from '../../../src-main/core/api/con
 import { isAllowedHost } from '../../../src-main/core/api/host-check.js';
 import type { HearthHost } from '../../../src-main/core/api/host.js';
 import { startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
+import { partialRequests } from '../../helpers/partial-requests.js';
 
 const status: MachineStatus = {
   hostname: 'test-box',
@@ -17,14 +18,14 @@ const status: MachineStatus = {
   hearthVersion: '0.1.0',
   llamaRelease: 'b0000',
   rpcProtocol: '3.0.0',
-  worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null },
+  worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null, activity: 'idle', cache: null },
 };
 
 // The transport is the boundary under test, so the core behind it is a small stand-in.
 function fakeHost(): HearthHost & { emit<E extends keyof HearthEvents>(event: E, payload: HearthEvents[E]): void } {
   const events = new EventEmitter();
   return {
-    requests: { getStatus: async () => status },
+    requests: partialRequests({ getStatus: async () => status }),
     on(event, listener) {
       events.on(event, listener);
       return () => events.off(event, listener);

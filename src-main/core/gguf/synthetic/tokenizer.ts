@@ -1,7 +1,10 @@
 // A small SentencePiece-style vocabulary (`tokenizer.ggml.model = "llama"`) that llama.cpp's SPM
 // tokenizer (src/llama-vocab.cpp) accepts. What it relies on:
 // - token texts must be unique (it asserts id_to_token.size() == token_to_id.size());
-// - `<0x00>`…`<0xFF>` byte pieces, so any text falls back to bytes and '\n' has a token;
+// - `<0x00>`…`<0xFF>` byte pieces, so any text falls back to bytes and '\n' has a token. Those
+//   over 0x7F are typed CONTROL rather than BYTE: still found for byte fallback, but printed as
+//   nothing, because random weights would string them into invalid UTF-8, which llama-server
+//   answers with an error (a real model only emits them in valid sequences);
 // - SPM merges two adjacent symbols only when their concatenation is itself a token, so a word
 //   is reachable only if every left prefix of it is in the vocabulary too;
 // - spaces become "▁" (U+2581) and a leading "▁" is added, so words are stored as "▁word".
@@ -59,7 +62,7 @@ export function buildLlamaVocab(size: number): LlamaVocab {
   add('<unk>', TokenType.UNKNOWN);
   add('<s>', TokenType.CONTROL);
   add('</s>', TokenType.CONTROL);
-  for (let b = 0; b < 256; b++) add(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, TokenType.BYTE);
+  for (let b = 0; b < 256; b++) add(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, b < 0x80 ? TokenType.BYTE : TokenType.CONTROL);
   for (const piece of ordinaryPieces()) {
     if (tokens.length >= size) break;
     add(piece, TokenType.NORMAL);

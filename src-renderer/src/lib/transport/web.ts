@@ -1,6 +1,8 @@
 // The web transport, page side: requests are `POST /api/<name>`, events arrive on one
 // WebSocket at `/api/events` that comes back by itself after a drop.
-import type { HearthApi, HearthEvents, HearthRequests } from '../../../../src-main/core/api/contract.js';
+import type { HearthApi, HearthEvents, HearthRequests, ModelSession, UploadProgress } from '../../../../src-main/core/api/contract.js';
+import { requestNames } from '../../../../src-main/core/api/request-arguments.js';
+import { uploadFile } from './upload.js';
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
@@ -70,8 +72,20 @@ export function createWebTransport(options: WebTransportOptions): HearthApi {
     for (const listener of listeners.get(message.event) ?? []) (listener as (payload: unknown) => void)(message.payload);
   }
 
+  // A file dropped in a browser has no path on the server: open the copy in a model folder when
+  // there is one (same name and size), else send it.
+  async function openDroppedFile(file: File, onProgress?: (progress: UploadProgress) => void, signal?: AbortSignal): Promise<ModelSession> {
+    const files = (await request('listModelFiles')) as Awaited<ReturnType<HearthRequests['listModelFiles']>>;
+    const known = files.find((candidate) => candidate.fileName === file.name && candidate.bytes === file.size);
+    const path = known?.path ?? (await uploadFile({ file, url: new URL('/api/upload', page.origin), token, onProgress, signal }));
+    return (await request('openModel', { path })) as ModelSession;
+  }
+
+  const requests = Object.fromEntries(requestNames.map((name) => [name, (argument?: unknown) => request(name, argument)])) as unknown as HearthRequests;
+
   return {
-    getStatus: () => request('getStatus') as ReturnType<HearthRequests['getStatus']>,
+    ...requests,
+    openDroppedFile,
     on<E extends keyof HearthEvents>(event: E, listener: (payload: HearthEvents[E]) => void): () => void {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

@@ -1,0 +1,44 @@
+// The app's own settings that outlive a restart (the cache cap and model folders live with the
+// cache, in its folder). Written to a temporary file and renamed, so a crash mid-write keeps
+// the previous settings; an unreadable file falls back to the defaults instead of stopping the app.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface AppSettings {
+  /** Offer this machine's devices to the cluster. */
+  workerEnabled: boolean;
+  /** The RPC server listens on every interface, unauthenticated. */
+  openLan: boolean;
+}
+
+export const DEFAULT_APP_SETTINGS: AppSettings = { workerEnabled: true, openLan: false };
+
+export function appSettingsFile(dataDir: string): string {
+  return path.join(dataDir, 'settings.json');
+}
+
+export async function readAppSettings(dataDir: string): Promise<AppSettings> {
+  try {
+    const stored = JSON.parse(await readFile(appSettingsFile(dataDir), 'utf8')) as Partial<Record<keyof AppSettings, unknown>>;
+    return {
+      workerEnabled: typeof stored.workerEnabled === 'boolean' ? stored.workerEnabled : DEFAULT_APP_SETTINGS.workerEnabled,
+      openLan: typeof stored.openLan === 'boolean' ? stored.openLan : DEFAULT_APP_SETTINGS.openLan,
+    };
+  } catch {
+    return { ...DEFAULT_APP_SETTINGS };
+  }
+}
+
+export async function writeAppSettings(dataDir: string, settings: AppSettings): Promise<void> {
+  const file = appSettingsFile(dataDir);
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
