@@ -1,8 +1,11 @@
-// The Electron shell: one instance per user, the core started once, one window on it.
+// The Electron shell: one instance per user, the core started once, a tray that keeps the worker
+// serving with the window closed, and the window on demand.
 import { app, BrowserWindow, dialog } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HearthCore } from '../core/hearth-core.js';
 import { forwardEvents, registerRequestHandlers } from './ipc.js';
+import { HIDDEN_FLAG, loginItemAdapter, startedHidden } from './login-item.js';
+import { createTray } from './tray.js';
 import { createMainWindow, hardenPages } from './window.js';
 
 const STOP_TIMEOUT_MS = 5000;
@@ -19,7 +22,8 @@ else app.quit();
 
 function run(): void {
   let window: BrowserWindow | null = null;
-  const core = HearthCore.start();
+  let closeTray: (() => void) | undefined;
+  const core = HearthCore.start({ loginItem: loginItemAdapter(app) });
   registerRequestHandlers(core, files.appUrl);
   core.then(
     (hearth) => forwardEvents(hearth, () => BrowserWindow.getAllWindows().map((w) => w.webContents), files.appUrl),
@@ -35,13 +39,18 @@ function run(): void {
       return;
     }
     if (window.isMinimized()) window.restore();
+    window.show();
     window.focus();
   };
 
-  app.on('second-instance', showWindow);
+  // Starting Hearth again (from the launcher) brings the window back; a second login start does not.
+  app.on('second-instance', (_event, argv) => {
+    if (!argv.includes(HIDDEN_FLAG)) showWindow();
+  });
   app.on('activate', showWindow);
-  // The tray (a later issue) will keep the worker running with no window; until then closing quits.
-  app.on('window-all-closed', () => app.quit());
+  // A closed window is destroyed (its renderer's memory freed) while the worker keeps serving
+  // from the tray: listening here stops Electron's default of quitting with the last window.
+  app.on('window-all-closed', () => undefined);
 
   let stopped = false;
   app.on('before-quit', (event) => {
@@ -50,11 +59,24 @@ function run(): void {
     stopped = true;
     // Never let a stuck stop keep the app from quitting.
     const stop = core.then((hearth) => hearth.stop()).catch(() => undefined);
-    void Promise.race([stop, new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]).then(() => app.quit());
+    void Promise.race([stop, new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]).then(() => {
+      closeTray?.();
+      app.quit();
+    });
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     hardenPages(files.appUrl);
-    showWindow();
+    if (!startedHidden(process.argv, app)) showWindow();
+    // A core that failed to start has said so and quits (above).
+    const hearth = await core.catch(() => null);
+    if (!hearth || stopped) return;
+    try {
+      closeTray = await createTray({ hearth, showWindow });
+    } catch (error) {
+      // Without a tray the window is the only way in, so show it.
+      console.error(`Hearth could not put its icon in the tray: ${error instanceof Error ? error.message : String(error)}`);
+      showWindow();
+    }
   });
 }

@@ -20,6 +20,33 @@ export function isTrustedSender(frameUrl: string | null | undefined, appUrl: str
   return typeof frameUrl === 'string' && sameDocument(frameUrl, appUrl);
 }
 
+/** The answer to every `window.open`: no new window (an http(s) link goes to the system browser instead). */
+export const windowOpenResponse = { action: 'deny' } as const;
+
+/** The only permission a page may have: writing to the clipboard (copy buttons), and only the app page. */
+export function isAllowedPermission(permission: string, pageUrl: string | null | undefined, appUrl: string): boolean {
+  return permission === 'clipboard-sanitized-write' && isTrustedSender(pageUrl, appUrl);
+}
+
+/** The app window's webPreferences: sandboxed, isolated, no Node, nothing that loosens web security. */
+export function appWebPreferences(preload: string) {
+  return {
+    preload,
+    sandbox: true,
+    contextIsolation: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    experimentalFeatures: false,
+    // A file dropped outside the drop zone must not replace the app page.
+    navigateOnDragDrop: false,
+    spellcheck: false,
+  } as const;
+}
+
 /** The app page's Content-Security-Policy; the same text is in src-renderer/index.html. */
 export const appContentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";

@@ -1,6 +1,6 @@
 // The app window and the rules every page in the app lives under.
 import { app, BrowserWindow, session, shell } from 'electron';
-import { externalLinkTarget, isAllowedNavigation } from './security.js';
+import { appWebPreferences, externalLinkTarget, isAllowedNavigation, isAllowedPermission, windowOpenResponse } from './security.js';
 
 /** Where the window's page and preload are. */
 export interface WindowFiles {
@@ -20,14 +20,7 @@ export function createMainWindow(files: WindowFiles): BrowserWindow {
     show: false,
     title: 'Hearth',
     backgroundColor: '#16181d',
-    webPreferences: {
-      preload: files.preload,
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: false,
-    },
+    webPreferences: appWebPreferences(files.preload),
   });
   window.once('ready-to-show', () => window.show());
   void window.loadFile(files.indexHtml);
@@ -43,7 +36,7 @@ export function hardenPages(appUrl: string): void {
   app.on('web-contents-created', (_event, contents) => {
     contents.setWindowOpenHandler(({ url }) => {
       openOutside(url);
-      return { action: 'deny' };
+      return windowOpenResponse;
     });
     contents.on('will-navigate', (event) => {
       if (isAllowedNavigation(event.url, appUrl)) return;
@@ -55,7 +48,9 @@ export function hardenPages(appUrl: string): void {
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
-  // Hearth needs no camera, notifications or the like; a compromised page gets none either.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // Hearth needs no camera, notifications or the like (only clipboard writes); a compromised page gets none either.
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+    callback(isAllowedPermission(permission, contents.getURL(), appUrl)),
+  );
+  session.defaultSession.setPermissionCheckHandler((contents, permission) => isAllowedPermission(permission, contents?.getURL(), appUrl));
 }

@@ -15,7 +15,29 @@ const WAIT_MS = 60_000;
 const SERVING_WAIT_MS = 10 * 60_000;
 
 // Exactly the contract's members: the compiler rejects this line when the contract changes.
-const contractMembers = { getStatus: true, on: true } satisfies Record<keyof HearthApi, true>;
+const contractMembers = {
+  getStatus: true,
+  getCluster: true,
+  addPeer: true,
+  showPairingCode: true,
+  joinCluster: true,
+  listModelFiles: true,
+  openModel: true,
+  closeModel: true,
+  getSession: true,
+  setPlanChoices: true,
+  startWarmup: true,
+  cancelWarmup: true,
+  loadModel: true,
+  unloadModel: true,
+  sendChat: true,
+  stopChat: true,
+  getSettings: true,
+  updateSettings: true,
+  clearCache: true,
+  on: true,
+  openDroppedFile: true,
+} satisfies Record<keyof HearthApi, true>;
 
 // Reads the package's path.txt instead of require('electron'), which would try to download.
 function electronBinary(): { path: string } | { missing: string } {

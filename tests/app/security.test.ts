@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { appContentSecurityPolicy, externalLinkTarget, isAllowedNavigation, isTrustedSender } from '../../src-main/app/security.js';
+import {
+  appContentSecurityPolicy,
+  appWebPreferences,
+  externalLinkTarget,
+  isAllowedNavigation,
+  isAllowedPermission,
+  isTrustedSender,
+  windowOpenResponse,
+} from '../../src-main/app/security.js';
 
 const appUrl = 'file:///opt/Hearth/resources/app/dist/renderer/index.html';
 
@@ -94,5 +102,46 @@ describe('appContentSecurityPolicy', () => {
     expect(declared).toBe(appContentSecurityPolicy);
     expect(appContentSecurityPolicy).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     expect(appContentSecurityPolicy).toContain("script-src 'self'");
+  });
+});
+
+describe('windowOpenResponse', () => {
+  it('denies every new window', () => {
+    expect(windowOpenResponse).toEqual({ action: 'deny' });
+  });
+});
+
+describe('isAllowedPermission', () => {
+  it('lets only the app page write to the clipboard', () => {
+    expect(isAllowedPermission('clipboard-sanitized-write', appUrl, appUrl)).toBe(true);
+    expect(isAllowedPermission('clipboard-sanitized-write', 'https://evil.example/', appUrl)).toBe(false);
+    expect(isAllowedPermission('clipboard-sanitized-write', null, appUrl)).toBe(false);
+  });
+
+  it('denies the app page everything else', () => {
+    for (const permission of ['clipboard-read', 'media', 'notifications', 'geolocation', 'openExternal', 'fileSystem', 'hid', 'usb', 'unknown']) {
+      expect(isAllowedPermission(permission, appUrl, appUrl), permission).toBe(false);
+    }
+  });
+});
+
+describe('appWebPreferences', () => {
+  it('sandboxes and isolates the page, with no Node anywhere in it', () => {
+    const preferences = appWebPreferences('/opt/Hearth/preload.cjs');
+    expect(preferences).toMatchObject({
+      preload: '/opt/Hearth/preload.cjs',
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+    });
+    // Nothing that would loosen those slips in beside them.
+    expect(Object.keys(preferences)).not.toContain('enableBlinkFeatures');
+    expect(Object.keys(preferences)).not.toContain('additionalArguments');
   });
 });
