@@ -42,6 +42,8 @@ export interface HearthCoreOptions {
   apiKey?: string;
   /** "Start at login", where the shell can (the Electron app); absent in `hearth serve`. */
   loginItem?: { get(): boolean; set(on: boolean): void };
+  /** Folders of GGUF files to fill the cache from and open models from, to set and keep; undefined leaves the saved ones. */
+  modelDirs?: string[];
   /** Where models sent from a browser are kept (default `<data>/uploads`); listed with the model folders. */
   uploadDir?: string;
 }
@@ -208,6 +210,8 @@ export class HearthCore implements HearthHost {
     return files.sort((a, b) => a.fileName.localeCompare(b.fileName));
   }
 
+  /** Folders of GGUF files to fill the cache from and open models from, to set and keep; undefined leaves the saved ones. */
+  modelDirs?: string[];
   /** Where models sent from a browser are kept (the web transport writes them there). */
   get uploadDir(): string {
     return this.#options.uploadDir ?? path.join(this.#paths.dataDir, 'uploads');
@@ -291,6 +295,7 @@ export class HearthCore implements HearthHost {
       tools,
       cacheRoot: this.#tensorCacheDir(),
       dataDir: this.#paths.dataDir,
+      modelDirs: this.#options.modelDirs,
       host,
       rpcHost: this.#settings.openLan ? '0.0.0.0' : undefined,
       rpcPort: this.#options.workerPort ?? DEFAULT_RPC_PORT,

@@ -18,8 +18,8 @@ export const DEFAULT_WEB_PORT = 7434;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'worker + the UI over HTTP (for headless boxes)',
-  usage: `hearth serve [--host H] [--port N] [--api-port N] [--rpc-port N] [--control-port N] [--link-port N] [--no-discovery] [--cache-dir D] [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_API_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port; the OpenAI API of a loaded model listens on the same host)`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' }, 'link-port': { type: 'string' }, 'no-discovery': { type: 'boolean' } },
+  usage: `hearth serve [--host H] [--port N] [--api-port N] [--rpc-port N] [--control-port N] [--link-port N] [--no-discovery] [--cache-dir D] [--models DIR]... [--json]   (defaults: 127.0.0.1, ${DEFAULT_WEB_PORT}, ${DEFAULT_API_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_CONTROL_PORT}; 0 = any free port; the OpenAI API of a loaded model listens on the same host)`,
+  options: { host: { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' }, 'rpc-port': { type: 'string' }, 'control-port': { type: 'string' }, 'cache-dir': { type: 'string' }, 'link-port': { type: 'string' }, 'no-discovery': { type: 'boolean' }, models: { type: 'string', multiple: true } },
   run: serve,
 };
 
@@ -42,6 +42,7 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
     apiHost: host,
     apiPort: portFlag(flags['api-port'], DEFAULT_API_PORT, '--api-port'),
     apiKey,
+    modelDirs: Array.isArray(flags.models) ? flags.models.map((dir) => path.resolve(dir)) : undefined,
     tensorCacheDir: typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : undefined,
   });
   const web = await startWebServer({ host, port, staticDir: path.join(appRoot(), 'dist', 'renderer'), hearth: core, token, uploadDir: core.uploadDir });
