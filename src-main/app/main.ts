@@ -3,6 +3,7 @@
 import { app, BrowserWindow, dialog } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HearthCore } from '../core/hearth-core.js';
+import { appOptions } from './app-options.js';
 import { forwardEvents, registerRequestHandlers } from './ipc.js';
 import { HIDDEN_FLAG, loginItemAdapter, startedHidden } from './login-item.js';
 import { createTray } from './tray.js';
@@ -23,7 +24,8 @@ else app.quit();
 function run(): void {
   let window: BrowserWindow | null = null;
   let closeTray: (() => void) | undefined;
-  const core = HearthCore.start({ loginItem: loginItemAdapter(app) });
+  // Rejects (and the error box below says why) on a switch with a bad value.
+  const core = Promise.resolve().then(() => HearthCore.start({ ...appOptions(process.argv.slice(1)), loginItem: loginItemAdapter(app) }));
   registerRequestHandlers(core, files.appUrl);
   core.then(
     (hearth) => forwardEvents(hearth, () => BrowserWindow.getAllWindows().map((w) => w.webContents), files.appUrl),
