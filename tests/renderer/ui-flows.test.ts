@@ -73,6 +73,24 @@ describe('the web UI with a two-worker cluster', () => {
     await ui.screenshot('chat');
   }, 5 * FLOW_WAIT_MS);
 
+  it('moves between screens by keyboard, and fits 1024×700 in light and dark', async () => {
+    await page.getByRole('tab', { name: 'Cluster' }).click();
+    for (const name of ['Model', 'Split', 'Warm-up', 'Chat', 'Settings']) {
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('tab', { name, selected: true }).waitFor({ timeout: FLOW_WAIT_MS });
+      await page.getByRole('tabpanel', { name }).waitFor({ state: 'visible' });
+      // Nothing wider than the window: no sideways scrolling at the smallest supported size.
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), `${name} in ${scheme}`).toBe(true);
+      }
+      await ui.screenshot(`dark-${name.toLowerCase()}`);
+    }
+    await page.keyboard.press('Home');
+    await page.getByRole('tab', { name: 'Cluster', selected: true }).waitFor({ timeout: FLOW_WAIT_MS });
+    await page.emulateMedia({ colorScheme: 'light' });
+  }, 2 * FLOW_WAIT_MS);
+
   it('uploads a model that is not in a model folder and opens it', async () => {
     const tiny = await readFile(await syntheticModel('tiny'));
     await drop([{ name: 'uploaded-tiny.gguf', base64: tiny.toString('base64') }]);
