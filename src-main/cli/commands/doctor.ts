@@ -1,10 +1,10 @@
 import { hearthVersion } from '../../core/app-root.js';
-import { diagnose } from '../../core/native/doctor.js';
+import { diagnose, type DoctorReport } from '../../core/native/doctor.js';
 import { ensureTools } from '../../core/native/tools.js';
 import type { Command } from '../command.js';
 import { formatBytes, table } from '../format.js';
 
-/** `hearth doctor`: the llama.cpp tools, their release and protocol, and the usable backends. */
+/** `hearth doctor`: which llama.cpp tools are in use, their release and protocol, and the usable backends. */
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'tools, their llama.cpp release, RPC protocol, usable backends',
@@ -16,9 +16,10 @@ export const doctorCommand: Command = {
     out.result({ hearthVersion: hearthVersion(), platform: process.platform, arch: process.arch, ...report }, () => {
       const head = `Hearth ${hearthVersion()} on ${process.platform} ${process.arch}, llama.cpp ${report.release}`;
       if (!report.tools) {
-        return `${head}\n\nThe llama.cpp tools are not built yet. They build once from the bundled source (about 5 minutes on 2 cores)\nthe first time they are needed, into ${report.buildDir}.\nRun "hearth doctor --build" to build them now.`;
+        return `${head}\n\nThe llama.cpp tools are not built yet. They build once from the bundled source (about 5 minutes on 2 cores)\nthe first time they are needed, into ${report.toolsDir}.\nRun "hearth doctor --build" to build them now.`;
       }
       const tools = table([
+        ['Tools', toolsSource(report)],
         ['ggml-rpc-server', report.tools.rpcServer],
         ['llama-server', report.tools.llamaServer],
         ['RPC protocol', report.tools.rpcProtocol],
@@ -36,3 +37,9 @@ export const doctorCommand: Command = {
     return report.tools && report.backends.some((backend) => backend.usable) ? 0 : 1;
   },
 };
+
+/** Which tools are in use, in words. */
+function toolsSource(report: DoctorReport): string {
+  if (report.toolsSource === 'built') return `built from source (${report.toolsDir})`;
+  return report.bundleOrigin === 'app' ? `bundled with the app (${report.toolsDir})` : `bundled, from HEARTH_TOOLS_DIR (${report.toolsDir})`;
+}

@@ -7,6 +7,7 @@ import { hearthPaths, type HearthPaths } from '../paths.js';
 import { findBackendModules, linkBackendModules, systemLibraries, type BackendModule } from './backends.js';
 import { buildKey, cmakeOptions, readPatches, TOOL_TARGETS, type BuildInputs } from './build-options.js';
 import { buildToolsOnce, type BuildRecord } from './build.js';
+import { findBundledTools } from './bundled-tools.js';
 import { findLlamaSource, nodeLlamaCppDir, type LlamaSource } from './llama-source.js';
 
 /** The llama.cpp programs Hearth drives, ready to run. */
@@ -71,8 +72,13 @@ export function locateBuild(source: LlamaSource, inputs: BuildInputs, options: T
   return { source, inputs, key, buildsDir, dir, built: existsSync(path.join(dir, 'build.json')) };
 }
 
-/** The tools, built from the bundled source first if this machine has no build for them yet. */
+/**
+ * The tools: those bundled with the installed app (or in HEARTH_TOOLS_DIR) when there are some,
+ * else this machine's build, built from the bundled source first if there is none yet.
+ */
 export async function ensureTools(options: ToolsOptions = {}): Promise<LlamaTools> {
+  const bundled = await findBundledTools(options.env ?? process.env);
+  if (bundled) return bundled.tools;
   return ensureBuild(await locateTools(options), options);
 }
 
