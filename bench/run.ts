@@ -1,9 +1,10 @@
 // `npm run bench [-- loads manifest reload warmup link]`: every benchmark (or the ones named), each figure a ratio
-// against a baseline measured in the same run; writes bench-report/report.md and results.json.
+// against a baseline measured in the same run; writes bench-report/report.md, results.json and chart.svg.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
+import { benchmarkChart, type BenchResults } from './chart.js';
 import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
 import { benchManifest, manifestBenchFailed, manifestReportSection } from './manifest.js';
 import { benchManifestReload, manifestReloadReportSection } from './manifest-reload.js';
@@ -46,7 +47,7 @@ if (unknown.length > 0) {
 const names = (asked.length > 0 ? asked : Object.keys(BENCHMARKS)) as BenchName[];
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
-const report = ['# Hearth benchmarks', '', `Machine: ${machine}. Runs per scenario: ${RUNS}. ${new Date().toISOString().slice(0, 10)}.`, ''];
+const report = ['# Hearth benchmarks', '', `Machine: ${machine}. Runs per scenario: ${RUNS}. ${new Date().toISOString().slice(0, 10)}.`, '', '![Benchmarks](chart.svg)', ''];
 const results: Record<string, unknown> = { machine, runs: RUNS };
 let failed = false;
 for (const name of names) {
@@ -58,5 +59,6 @@ for (const name of names) {
 await mkdir(REPORT_DIR, { recursive: true });
 await writeFile(path.join(REPORT_DIR, 'report.md'), report.join('\n'));
 await writeFile(path.join(REPORT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(path.join(REPORT_DIR, 'chart.svg'), benchmarkChart(results as BenchResults));
 process.stdout.write(`${report.join('\n')}\nReport written to ${path.relative(process.cwd(), REPORT_DIR)}/report.md\n`);
 if (failed) process.exitCode = 1;

@@ -7,12 +7,13 @@ import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { parseSize } from '../parse-size.js';
 import { portFlag, untilStopped } from '../long-running.js';
+import { runServiceCommand, wantsService } from '../service/service-command.js';
 
 /** `hearth worker`: this machine's GPU as a cached RPC worker, headless, until stopped. */
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'offer this machine\'s devices as a cached llama.cpp RPC worker',
-  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--models DIR]... [--port N] [--rpc-port N] [--link-port N] [--link-host H] [--no-discovery] [--open-lan] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_LINK_PORT}, 0.0.0.0)`,
+  usage: `hearth worker [--cache-dir D] [--cache-max SIZE] [--models DIR]... [--port N] [--rpc-port N] [--link-port N] [--link-host H] [--no-discovery] [--open-lan] [--install-service | --uninstall-service] [--json]   (defaults: ${DEFAULT_CONTROL_PORT}, ${DEFAULT_RPC_PORT}, ${DEFAULT_LINK_PORT}, 0.0.0.0)`,
   options: {
     'cache-dir': { type: 'string' },
     'cache-max': { type: 'string' },
@@ -23,8 +24,12 @@ export const workerCommand: Command = {
     'link-host': { type: 'string' },
     'no-discovery': { type: 'boolean' },
     'open-lan': { type: 'boolean' },
+    // Run this command, with the flags above, under the platform's service manager (or stop doing so).
+    'install-service': { type: 'boolean' },
+    'uninstall-service': { type: 'boolean' },
   },
   async run({ flags, out }) {
+    if (wantsService(flags)) return runServiceCommand({ flags, out, options: workerCommand.options });
     let capBytes: number | undefined;
     if (typeof flags['cache-max'] === 'string') {
       capBytes = parseSize(flags['cache-max']);
