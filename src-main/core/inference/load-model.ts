@@ -48,17 +48,20 @@ export interface LoadRequest {
   /** Model id for the API (default: the file name). */
   modelId?: string;
   onHashing?: (progress: HashProgress) => void;
+  /** Abort to stop before llama-server starts (once it runs, unload the slot). */
+  signal?: AbortSignal;
 }
 
 /** Announce the plan to its peers and load it, the RPC client given the precomputed hashes; refuses a plan that does not fit. */
 export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   const { plan } = request;
   assertPlanFits(plan);
-  const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing });
+  const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing, signal: request.signal });
   await announceLoad(plan, manifest, request.members);
   // One file per model content, rewritten atomically at each load: a bounded set, never stale.
   const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${cacheModelId(manifest)}.tsv`);
   await writeRpcManifest(manifestFile, manifest.entries);
+  request.signal?.throwIfAborted();
   await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile) });
   return manifest;
 }

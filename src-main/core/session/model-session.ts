@@ -270,11 +270,13 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
         setLoad({});
       } });
       try {
-        await loadPlan({ plan: planned.plan, members: planned.links.members, slot: this.#slot, dataDir: this.#options.dataDir, modelId: this.#state.model?.fileName.replace(/\.gguf$/i, '') });
+        await loadPlan({ plan: planned.plan, members: planned.links.members, slot: this.#slot, dataDir: this.#options.dataDir, modelId: this.#state.model?.fileName.replace(/\.gguf$/i, ''), signal: abort.signal });
       } finally {
         cache = await watch.stop();
         samples.add(cache.reduce((sum, peer) => sum + peer.bytesTransferred, 0), true);
       }
+      // Stopped between its last check and llama-server starting: what started goes too.
+      if (abort.signal.aborted) return void (await this.#slot.unload());
       if (previous && previous !== planned) await previous.links.close();
       const status = this.#slot.status;
       if (status.state !== 'ready' || !this.#gateway) return;

@@ -2,6 +2,7 @@
 // `hearth serve` run it) with two real member workers added by address — open a synthetic model,
 // see its plan, change shares and exclusions, pre-warm to full coverage, load from the caches
 // alone, chat with tokens streaming — and bad input that changes nothing.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,6 +98,18 @@ describe('the UI contract through the real core', () => {
     expect(session.warmup!.samples.at(-1)!.bytes).toBe(session.warmup!.peers.reduce((sum, peer) => sum + peer.pushedBytes + peer.filledBytes + peer.fetchedBytes, 0));
     const covered = await until((next) => next.coverage.every((peer) => peer.cachedBytes === peer.shareBytes));
     expect(covered.coverage).toHaveLength(2);
+  }, WAIT_MS);
+
+  it('stops a load in progress when asked, and can load again after', async () => {
+    const started = await core.requests.loadModel();
+    expect(['hashing', 'loading']).toContain(started.load.state);
+    await expect(core.requests.loadModel()).rejects.toThrow(/already running/);
+    const stopped = await core.requests.unloadModel();
+    expect(stopped.load).toMatchObject({ state: 'idle', api: null });
+    // Nothing comes back to life after the stop: a late step of the cancelled load changes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await core.requests.getSession()).load.state).toBe('idle');
+    expect(spawnSync('pgrep', ['-P', String(process.pid), 'llama-server']).stdout.toString()).toBe('');
   }, WAIT_MS);
 
   it('loads from the warm caches alone and chats with tokens streaming', async () => {
