@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, ModelFile, SettingsChange, SettingsView, WorkerStatus } from './api/contract.js';
+import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, SettingsChange, SettingsView, WorkerStatus } from './api/contract.js';
 import type { HearthHost } from './api/host.js';
 import { HearthError } from './errors.js';
 import { clusterMemberLinks, type MemberLinks } from './inference/member-links.js';
@@ -16,6 +15,7 @@ import type { WorkerServiceStatus } from './worker/worker-service.js';
 import { readAppSettings, writeAppSettings, type AppSettings } from './session/app-settings.js';
 import { ChatService } from './session/chat-service.js';
 import { clusterStatus, peerSummary } from './session/cluster-view.js';
+import { listModelFiles } from './session/model-files.js';
 import type { ModelSessionService } from './session/model-session.js';
 
 /** How often the worker's activity and cache use are read for the status (and the tray icon). */
@@ -144,7 +144,7 @@ export class HearthCore implements HearthHost {
         this.#emit('cluster', status);
         return status;
       },
-      listModelFiles: async () => this.#modelFiles(),
+      listModelFiles: () => listModelFiles([...(this.#worker?.transfer.models.dirs ?? []), this.uploadDir]),
       openModel: async ({ path: file }) => (await this.#requireSession()).open(path.resolve(file)),
       closeModel: async () => (await this.#requireSession()).close(),
       getSession: async () => (await this.#requireSession()).session,
@@ -195,23 +195,6 @@ export class HearthCore implements HearthHost {
     return this.#session;
   }
 
-  /** GGUF files in the model folders and the upload folder, by name. */
-  async #modelFiles(): Promise<ModelFile[]> {
-    const dirs = [...(this.#worker?.transfer.models.dirs ?? []), this.uploadDir];
-    const files: ModelFile[] = [];
-    for (const dir of dirs) {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const name of names.filter((candidate) => /\.gguf$/i.test(candidate) && !candidate.startsWith('.'))) {
-        const file = path.join(dir, name);
-        const info = await stat(file).catch(() => null);
-        if (info?.isFile()) files.push({ path: file, fileName: name, bytes: info.size });
-      }
-    }
-    return files.sort((a, b) => a.fileName.localeCompare(b.fileName));
-  }
-
-  /** Folders of GGUF files to fill the cache from and open models from, to set and keep; undefined leaves the saved ones. */
-  modelDirs?: string[];
   /** Where models sent from a browser are kept (the web transport writes them there). */
   get uploadDir(): string {
     return this.#options.uploadDir ?? path.join(this.#paths.dataDir, 'uploads');
