@@ -1,3 +1,5 @@
+// Sizes as people type them: K/M/G/T are powers of 1000, KiB/MiB/GiB/TiB powers of 1024. Used by the
+// CLI (--cache-max) and by the Settings screen's cache cap, so it stays pure: no Node imports.
 const UNITS: Record<string, number> = {
   '': 1, b: 1,
   k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
