@@ -1,6 +1,7 @@
 // This machine's cluster as the UI shows it: a first snapshot, then every pushed update, and the
 // requests that change it (pairing, joining, adding a peer by address).
 import type { ClusterStatus, HearthApi, PairingCode, PeerSummary } from '../../../src-main/core/api/contract.js';
+import { follow } from './follow.js';
 
 // Members first (they are the cluster), then who is online, then by name.
 function byRelevance(a: PeerSummary, b: PeerSummary): number {
@@ -20,21 +21,7 @@ export class ClusterState {
   constructor(private readonly api: HearthApi) {}
 
   start(): () => void {
-    let pushed = false;
-    const off = this.api.on('cluster', (status) => {
-      pushed = true;
-      this.apply(status);
-    });
-    this.api.getCluster().then(
-      (status) => {
-        // A pushed update is newer than a reply that was in flight when it came.
-        if (!pushed) this.apply(status);
-      },
-      (error: unknown) => {
-        if (!pushed) this.error = error instanceof Error ? error.message : String(error);
-      },
-    );
-    return off;
+    return follow(this.api, 'cluster', () => this.api.getCluster(), (status) => this.apply(status), (message) => (this.error = message));
   }
 
   /** Open a pairing window here; the code is also kept in `pairing`. */

@@ -1,5 +1,6 @@
 // The Settings screen's state: a first snapshot, then every pushed update, and the changes.
 import type { HearthApi, SettingsChange, SettingsView } from '../../../src-main/core/api/contract.js';
+import { follow } from './follow.js';
 
 /** Live settings; `start` it once, and call what it returns to stop. */
 export class SettingsState {
@@ -10,22 +11,10 @@ export class SettingsState {
   constructor(private readonly api: HearthApi) {}
 
   start(): () => void {
-    let pushed = false;
-    const off = this.api.on('settings', (view) => {
-      pushed = true;
+    return follow(this.api, 'settings', () => this.api.getSettings(), (view) => {
       this.view = view;
       this.error = null;
-    });
-    this.api.getSettings().then(
-      (view) => {
-        // A pushed update is newer than a reply that was in flight when it came.
-        if (!pushed) this.view = view;
-      },
-      (error: unknown) => {
-        if (!pushed) this.error = error instanceof Error ? error.message : String(error);
-      },
-    );
-    return off;
+    }, (message) => (this.error = message));
   }
 
   /** Change only the fields given; shows what the core kept. Throws the core's message when it refuses. */

@@ -1,5 +1,6 @@
 // The machine's status as the UI shows it: a first snapshot, then every pushed update.
 import type { HearthApi, MachineStatus } from '../../../src-main/core/api/contract.js';
+import { follow } from './follow.js';
 
 /** Live status of this machine; `start` it once, and call what it returns to stop. */
 export class MachineStatusState {
@@ -10,21 +11,9 @@ export class MachineStatusState {
   constructor(private readonly api: HearthApi) {}
 
   start(): () => void {
-    let pushed = false;
-    const off = this.api.on('status', (status) => {
-      pushed = true;
+    return follow(this.api, 'status', () => this.api.getStatus(), (status) => {
       this.status = status;
       this.error = null;
-    });
-    this.api.getStatus().then(
-      (status) => {
-        // A pushed update is newer than a reply that was in flight when it came.
-        if (!pushed) this.status = status;
-      },
-      (error: unknown) => {
-        if (!pushed) this.error = error instanceof Error ? error.message : String(error);
-      },
-    );
-    return off;
+    }, (message) => (this.error = message));
   }
 }
