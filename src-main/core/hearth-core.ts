@@ -182,7 +182,7 @@ export class HearthCore implements HearthHost {
     if (this.#session) return this.#session;
     const tools = this.#tools;
     if (!tools) throw new HearthError('tools-not-ready', 'The llama.cpp tools are still being prepared (see the worker\'s progress): try again once the worker serves.');
-    // Loaded on first use: node-llama-cpp's module graph is large, and a worker-only machine never needs it.
+    // Loaded on first use: a worker-only machine never needs the model modules.
     const { ModelSessionService } = await import('./session/model-session.js');
     this.#session ??= new ModelSessionService({
       tools,

@@ -11,7 +11,7 @@ export const infoCommand: Command = {
     const file = positionals[0];
     if (!file) throw usageError('hearth info needs a model file: hearth info <model.gguf>');
     if (positionals.length > 1) throw usageError(`hearth info takes one model file, got ${positionals.length}`);
-    // Loaded here, not at the top: node-llama-cpp's module graph costs every other command ~250 ms.
+    // Loaded here, not at the top: only the commands that open a model need these modules.
     const { inspectModel, RPC_HASH_THRESHOLD } = await import('../../core/gguf/inspect-model.js');
     const facts = await inspectModel(file);
     const { tensors, ...summary } = facts;

@@ -28,7 +28,7 @@ export const loadCommand: Command = {
     const port = portFlag(flags.port, DEFAULT_API_PORT, '--port');
     const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : isLoopback(host) ? undefined : randomBytes(24).toString('base64url');
     const { dataDir } = hearthPaths();
-    // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
+    // Loaded here, not at the top: only the commands that open a model need these modules.
     const { loadPlan, planModel } = await import('../../core/inference/load-model.js');
     const { watchLoadCache } = await import('../../core/warmup/load-cache-watch.js');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });

@@ -20,7 +20,7 @@ export const planCommand: Command = {
     if (!model || positionals.length > 1) throw usageError('hearth plan takes one model file: hearth plan <model.gguf>');
     const options = planOptions(flags);
     const { dataDir } = hearthPaths();
-    // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
+    // Loaded here, not at the top: only the commands that open a model need these modules.
     const { planModel } = await import('../../core/inference/load-model.js');
     const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
     const { RPC_HASH_THRESHOLD } = await import('../../core/gguf/inspect-model.js');

@@ -25,7 +25,7 @@ export const warmCommand: Command = {
     const options = planOptions(flags);
     const maxBytesPerSecond = rateFlag(flags['max-rate']);
     const { dataDir } = hearthPaths();
-    // Loaded here: node-llama-cpp's module graph costs every other command ~250 ms.
+    // Loaded here, not at the top: only the commands that open a model need these modules.
     const { announceLoad, planModel } = await import('../../core/inference/load-model.js');
     const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
     const { warmUp } = await import('../../core/warmup/warm-up.js');

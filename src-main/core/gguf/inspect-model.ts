@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { readGgufFileInfo } from 'node-llama-cpp';
+import { readGgufFileInfo } from './gguf-file-info.js';
 import { HearthError } from '../errors.js';
 import { elementCount, fileTypeName, tensorByteSize } from './ggml-types.js';
 

@@ -1,7 +1,7 @@
 // The hyperparameters the planner needs beyond the tensor table, read the way llama.cpp reads
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
-import { readGgufFileInfo } from 'node-llama-cpp';
+import { readGgufFileInfo } from '../gguf/gguf-file-info.js';
 import { HearthError } from '../errors.js';
 import { inspectModel } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';

@@ -89,7 +89,7 @@ export class LocalModels {
   async #index(file: string, identity: string): Promise<IndexedFile> {
     let indexed: IndexedFile;
     try {
-      // Loaded on first use: node-llama-cpp's module graph would cost every worker start (and CLI command) ~350 ms.
+      // Loaded on first use: only a fill needs the manifest and GGUF modules.
       const { loadOrMakeManifest } = await import('../gguf/manifest/load-or-make-manifest.js');
       const manifest = await loadOrMakeManifest({ model: file, dataDir: this.#dataDir });
       const tensors = new Map<string, LocalTensor>();
