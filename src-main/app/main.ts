@@ -52,7 +52,10 @@ function run(): void {
   app.on('activate', showWindow);
   // A closed window is destroyed (its renderer's memory freed) while the worker keeps serving
   // from the tray: listening here stops Electron's default of quitting with the last window.
-  app.on('window-all-closed', () => undefined);
+  // Without a tray icon (it could not be made) a closed window would leave Hearth running unseen: quit then.
+  app.on('window-all-closed', () => {
+    if (!closeTray) app.quit();
+  });
 
   let stopped = false;
   app.on('before-quit', (event) => {

@@ -15,7 +15,9 @@ import type { WorkerServiceStatus } from './worker/worker-service.js';
 import { readAppSettings, writeAppSettings, type AppSettings } from './session/app-settings.js';
 import { ChatService } from './session/chat-service.js';
 import { clusterStatus, peerSummary } from './session/cluster-view.js';
+import { emptySession } from './session/empty-session.js';
 import { listModelFiles } from './session/model-files.js';
+import { loadModelDirs } from './worker/model-dirs.js';
 import type { ModelSessionService } from './session/model-session.js';
 
 /** How often the worker's activity and cache use are read for the status (and the tray icon). */
@@ -59,13 +61,16 @@ export class HearthCore implements HearthHost {
   #tools: LlamaTools | null = null;
   #worker: RunningWorker | null = null;
   #cluster: ClusterNode | null = null;
-  #session: ModelSessionService | null = null;
+  #session: Promise<ModelSessionService> | null = null;
+  /** The session service once made (the chat asks it for the API's address). */
+  #sessionMade: ModelSessionService | null = null;
   readonly #chat: ChatService;
   #activityTimer: NodeJS.Timeout | null = null;
   #lastIngested = -1;
   /** Serialises worker start, pause and restart. */
   #lifecycle: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  #launched = false;
 
   private constructor(options: HearthCoreOptions, llamaRelease: string, settings: AppSettings) {
     this.#options = options;
@@ -80,7 +85,7 @@ export class HearthCore implements HearthHost {
       rpcProtocol: null,
       worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
     };
-    this.#chat = new ChatService({ baseUrl: () => this.#session?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
+    this.#chat = new ChatService({ baseUrl: () => this.#sessionMade?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
     this.#chat.on('chatText', (text) => this.#emit('chatText', text));
     this.requests = this.#makeRequests();
   }
@@ -123,7 +128,7 @@ export class HearthCore implements HearthHost {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#chat.stopAll();
-    await this.#session?.stop();
+    await (await this.#session?.catch(() => null))?.stop();
     await this.#serial(() => this.#halt());
     this.#updateWorker({ state: 'stopped', endpoint: null, error: null, activity: 'idle' });
   }
@@ -144,10 +149,11 @@ export class HearthCore implements HearthHost {
         this.#emit('cluster', status);
         return status;
       },
-      listModelFiles: () => listModelFiles([...(this.#worker?.transfer.models.dirs ?? []), this.uploadDir]),
+      listModelFiles: async () => listModelFiles([...(await this.#modelDirs()), this.uploadDir]),
       openModel: async ({ path: file }) => (await this.#requireSession()).open(path.resolve(file)),
       closeModel: async () => (await this.#requireSession()).close(),
-      getSession: async () => (await this.#requireSession()).session,
+      // Before the tools are ready there is no session service yet, only nothing open: the UI can show its drop zone.
+      getSession: async () => (this.#tools ? (await this.#requireSession()).session : emptySession()),
       setPlanChoices: async (choices) => (await this.#requireSession()).choose(choices),
       startWarmup: async ({ maxBytesPerSecond }) => (await this.#requireSession()).startWarmup(maxBytesPerSecond),
       cancelWarmup: async () => (await this.#requireSession()).cancelWarmup(),
@@ -178,21 +184,26 @@ export class HearthCore implements HearthHost {
     return this.#worker;
   }
 
-  async #requireSession(): Promise<ModelSessionService> {
-    if (this.#session) return this.#session;
+  #requireSession(): Promise<ModelSessionService> {
     const tools = this.#tools;
-    if (!tools) throw new HearthError('tools-not-ready', 'The llama.cpp tools are still being prepared (see the worker\'s progress): try again once the worker serves.');
+    if (!tools) return Promise.reject(new HearthError('tools-not-ready', 'The llama.cpp tools are still being prepared (see the worker\'s progress on the Cluster screen): try again once the worker serves.'));
+    this.#session ??= this.#makeSession(tools);
+    return this.#session;
+  }
+
+  async #makeSession(tools: LlamaTools): Promise<ModelSessionService> {
     // Loaded on first use: a worker-only machine never needs the model modules.
     const { ModelSessionService } = await import('./session/model-session.js');
-    this.#session ??= new ModelSessionService({
+    const session = new ModelSessionService({
       tools,
       dataDir: this.#paths.dataDir,
       openLinks: () => (this.#cluster ? clusterMemberLinks(this.#cluster) : Promise.resolve(noLinks())),
       localDevices: async () => this.#status.worker.devices,
       api: { host: this.#options.apiHost ?? '127.0.0.1', port: this.#options.apiPort ?? DEFAULT_API_PORT, apiKey: this.#options.apiKey },
     });
-    this.#session.on('session', (session) => this.#emit('session', session));
-    return this.#session;
+    session.on('session', (view) => this.#emit('session', view));
+    this.#sessionMade = session;
+    return session;
   }
 
   /** Where models sent from a browser are kept (the web transport writes them there). */
@@ -268,6 +279,13 @@ export class HearthCore implements HearthHost {
     }
   }
 
+  /** The model folders: the running worker's, else (paused, or still building) those it will start with. */
+  async #modelDirs(): Promise<string[]> {
+    if (this.#worker) return this.#worker.transfer.models.dirs;
+    if (!this.#launched && this.#options.modelDirs) return this.#options.modelDirs;
+    return loadModelDirs(this.#tensorCacheDir());
+  }
+
   #tensorCacheDir(): string {
     return this.#options.tensorCacheDir ?? path.join(this.#paths.cacheDir, 'tensors');
   }
@@ -278,13 +296,15 @@ export class HearthCore implements HearthHost {
       tools,
       cacheRoot: this.#tensorCacheDir(),
       dataDir: this.#paths.dataDir,
-      modelDirs: this.#options.modelDirs,
+      // The folders given at start are set once; a relaunch (pause, open LAN) keeps what Settings changed since.
+      modelDirs: this.#launched ? undefined : this.#options.modelDirs,
       host,
       rpcHost: this.#settings.openLan ? '0.0.0.0' : undefined,
       rpcPort: this.#options.workerPort ?? DEFAULT_RPC_PORT,
       controlPort: this.#options.controlPort ?? DEFAULT_CONTROL_PORT,
     });
     this.#worker = worker;
+    this.#launched = true;
     if (this.#stopping) return void (await this.#halt());
     const cluster = await ClusterNode.start({
       dataDir: this.#paths.dataDir,

@@ -1,7 +1,8 @@
 // The HTTP plumbing every route shares: JSON replies, the security headers, and reading a JSON body.
 import type http from 'node:http';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+// A long chat is the largest argument a request carries (request-arguments.ts caps it at 4 MiB of text).
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /** A failure that becomes a JSON reply with this status and message. */
 export class HttpError extends Error {

@@ -14,6 +14,8 @@ type Decoders = { [K in keyof HearthRequests]: (args: readonly unknown[]) => Par
 
 const MAX_TEXT = 1 << 20;
 const MAX_TURNS = 1000;
+/** All turns together; the web transport takes a request body of up to 8 MiB. */
+const MAX_CONVERSATION = 4 << 20;
 
 export const requestArguments: Decoders = {
   getStatus: none('getStatus'),
@@ -118,6 +120,7 @@ function chatAsk(value: Fields): ChatAsk {
     if (typeof content !== 'string' || content.length > MAX_TEXT) throw new BadArgument(`each turn's "content" must be a string of at most ${MAX_TEXT} characters`);
     return { role, content };
   });
+  if (turns.reduce((sum, turn) => sum + turn.content.length, 0) > MAX_CONVERSATION) throw new BadArgument('the conversation is too long for one request: start a New chat');
   const ask: ChatAsk = { id, messages: turns };
   if (maxTokens !== undefined) {
     if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1) throw new BadArgument('"maxTokens" must be a whole number, at least 1');

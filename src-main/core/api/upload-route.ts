@@ -4,7 +4,7 @@
 // a body that does not start like a GGUF file is refused after its first bytes.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, statfs } from 'node:fs/promises';
+import { access, mkdir, rename, rm, statfs } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,8 @@ import { Transform } from 'node:stream';
 import { HttpError } from './http-replies.js';
 
 const GGUF_MAGIC = Buffer.from('GGUF', 'latin1');
+/** A client that sends nothing for this long has gone: its partial file is removed. */
+const IDLE_MS = 60_000;
 
 /** Store the request body as `<dir>/<name>`; resolves with its path. */
 export async function receiveUpload(req: http.IncomingMessage, dir: string): Promise<string> {
@@ -21,6 +23,8 @@ export async function receiveUpload(req: http.IncomingMessage, dir: string): Pro
   if (!Number.isSafeInteger(declared) || declared < GGUF_MAGIC.length) throw new HttpError(411, 'Send the file with its Content-Length.');
 
   await mkdir(dir, { recursive: true });
+  // Never replaced under a model that may be open or served; one of the same name and size is listed already, and opened instead.
+  if (await exists(path.join(dir, name))) throw new HttpError(409, `A different "${name}" is already in the upload folder: rename your file, then drop it again.`);
   const disk = await statfs(dir);
   if (disk.bavail * disk.bsize < declared) throw new HttpError(507, `"${name}" needs ${declared} bytes but the disk holding ${dir} has ${disk.bavail * disk.bsize} free: free some space, then drop the file again.`);
   const target = path.join(dir, name);
@@ -37,6 +41,7 @@ export async function receiveUpload(req: http.IncomingMessage, dir: string): Pro
       done(null, chunk);
     },
   });
+  req.setTimeout(IDLE_MS, () => req.destroy(new Error('the upload stalled')));
   try {
     await pipeline(req, check, createWriteStream(partial, { flags: 'wx' }));
     if (received !== declared) throw new HttpError(400, `The upload of "${name}" ended after ${received} of ${declared} bytes: drop the file again.`);
@@ -47,7 +52,11 @@ export async function receiveUpload(req: http.IncomingMessage, dir: string): Pro
     if (error instanceof HttpError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') throw new HttpError(507, `The disk holding ${dir} is full: free some space (or clear the tensor cache in Settings), then drop the file again.`);
-    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ABORT_ERR') throw new HttpError(400, `The upload of "${name}" was interrupted; nothing was kept.`);
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ABORT_ERR' || req.destroyed) throw new HttpError(400, `The upload of "${name}" was interrupted; nothing was kept: drop the file again.`);
     throw error;
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
 }

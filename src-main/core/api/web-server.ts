@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../errors.js';
-import type { HearthRequests } from './contract.js';
+import type { HearthEvents, HearthRequests } from './contract.js';
 import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from './host-check.js';
 import type { HearthHost } from './host.js';
 import { HttpError, readJsonBody, sendJson, setSecurityHeaders } from './http-replies.js';
@@ -53,7 +53,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const allowed = (req: http.IncomingMessage): boolean =>
     isAllowedHost(req.headers.host, { port, listenHost: host, localAddress: req.socket.localAddress });
 
-  const server = http.createServer((req, res) => {
+  // No limit on receiving a whole request: a model upload takes as long as it takes (the upload
+  // route has its own idle timeout); headers must still come promptly.
+  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: `Internal error: ${String(error)}` });
       else res.destroy();
@@ -131,13 +133,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', () => ws.terminate());
-    // A client that reconnects after a drop would otherwise show stale state until the next change.
-    hearth.requests.getStatus().then(
-      (status) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event: 'status', payload: status }));
-      },
-      () => undefined,
-    );
+    // A client that reconnects after a drop (sleep, Wi-Fi, a restarted server) would otherwise show
+    // stale state until the next change: it gets each view as it is now.
+    const { requests } = hearth;
+    const snapshots: [keyof HearthEvents, () => Promise<unknown>][] = [['status', () => requests.getStatus()], ['cluster', () => requests.getCluster()], ['session', () => requests.getSession()], ['settings', () => requests.getSettings()]];
+    for (const [event, snapshot] of snapshots) {
+      snapshot().then(
+        (payload) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+        },
+        () => undefined,
+      );
+    }
   });
 
   const unsubscribers = eventNames.map((event) =>

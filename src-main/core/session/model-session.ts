@@ -22,10 +22,9 @@ import { watchLoadCache } from '../warmup/load-cache-watch.js';
 import { peerShares, type PeerShare } from '../warmup/peer-shares.js';
 import { warmUp } from '../warmup/warm-up.js';
 import { ByteSamples } from './byte-samples.js';
+import { AUTO_CHOICES, emptySession, idleLoad } from './empty-session.js';
 import { modelSummary, planView } from './plan-view.js';
 
-/** Auto: Hearth's default context, shares by free memory, nothing left out. */
-export const AUTO_CHOICES: PlanChoices = { contextLength: null, shares: {}, exclude: [] };
 
 /** At most this often a progress change is pushed. */
 const PUSH_MS = 200;
@@ -42,6 +41,14 @@ export interface ModelSessionOptions {
   api: { host: string; port: number; apiKey?: string | undefined };
 }
 
+/** Making a model's hash manifest (once per model file): whoever needs it waits on the same task and hears its progress. */
+interface ManifestTask {
+  path: string;
+  made: Promise<HashManifest>;
+  abort: AbortController;
+  listeners: Set<(fraction: number) => void>;
+}
+
 /** What a plan was made from, kept with it: a load must use the links its `--rpc` endpoints point at. */
 interface Planned {
   plan: SplitPlan;
@@ -52,11 +59,12 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   readonly #options: ModelSessionOptions;
   readonly #slot: ModelSlot;
   #gateway: OpenAiGateway | null = null;
-  #state: ModelSession = { model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null, load: idleLoad() };
+  #state: ModelSession = emptySession();
   #planned: Planned | null = null;
   /** The plan being served (its links stay open while it is). */
   #served: Planned | null = null;
-  #manifest: HashManifest | null = null;
+  /** The open model's hash manifest: one making at a time, shared by coverage, pre-warm and load, dropped with the model. */
+  #manifest: ManifestTask | null = null;
   #coverageWatch: { watch: CoverageWatch; stop: () => void } | null = null;
   #warming: AbortController | null = null;
   #loadAbort: AbortController | null = null;
@@ -87,21 +95,21 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
 
   /** Read the model's facts and plan it; a file that is not a usable model changes nothing. */
   async open(modelPath: string): Promise<ModelSession> {
-    this.#assertNotWarming();
+    this.#assertIdle('open another model');
     const facts = await inspectModel(modelPath);
     const generation = ++this.#generation;
     this.#dropPlan();
-    this.#manifest = null;
+    this.#dropManifest();
     this.#state = { ...this.#state, model: modelSummary(facts), choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     await this.#replan(generation);
     return this.session;
   }
 
   async close(): Promise<ModelSession> {
-    this.#assertNotWarming();
+    this.#assertIdle('close the model');
     ++this.#generation;
     this.#dropPlan();
-    this.#manifest = null;
+    this.#dropManifest();
     this.#state = { ...this.#state, model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     this.#push(true);
     return this.session;
@@ -109,7 +117,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
 
   async choose(choices: PlanChoices): Promise<ModelSession> {
     if (!this.#state.model) throw new HearthError('no-model', 'Open a model first: drop a .gguf file on the window.');
-    this.#assertNotWarming();
+    this.#assertIdle('change the split');
     const generation = ++this.#generation;
     this.#state = { ...this.#state, choices: structuredClone(choices) };
     await this.#replan(generation);
@@ -118,7 +126,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
 
   /** Pre-warm every peer's share; resolves once it has begun (progress comes as events). */
   async startWarmup(maxBytesPerSecond?: number): Promise<ModelSession> {
-    this.#assertNotWarming();
+    this.#assertIdle('pre-warm');
     const planned = this.#requirePlan('pre-warm');
     const abort = new AbortController();
     this.#warming = abort;
@@ -136,11 +144,15 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
 
   /** Load the plan and serve it; resolves once the load has begun (progress comes as events). */
   async load(): Promise<ModelSession> {
+    this.#assertIdle('load');
     const planned = this.#requirePlan('load');
-    if (this.#loadAbort) throw new HearthError('busy', 'A load is already running: wait for it, or press Unload to stop it.');
+    this.#gateway ??= await startOpenAiGateway({ slot: this.#slot, ...this.#options.api }).catch((cause: unknown) => {
+      throw new HearthError('api-unavailable', `The OpenAI-compatible API cannot listen on ${this.#options.api.host}:${this.#options.api.port} (${messageOf(cause)}): stop what uses that port (another hearth load?), or start Hearth with --api-port N.`, { cause });
+    });
+    // A model served now goes first: one model is served at a time, and its links close with it.
+    if (this.#served) await this.unload();
     const abort = new AbortController();
     this.#loadAbort = abort;
-    this.#gateway ??= await startOpenAiGateway({ slot: this.#slot, ...this.#options.api });
     this.#state = { ...this.#state, load: { ...idleLoad(), state: 'hashing', step: 'hashing tensors (once per model file)', fraction: 0 } };
     this.#push(true);
     void this.#runLoad(planned, abort);
@@ -160,8 +172,10 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 
   async stop(): Promise<void> {
+    ++this.#generation;
     this.#warming?.abort();
     this.#dropPlan();
+    this.#dropManifest();
     await this.unload().catch(() => undefined);
     await this.#gateway?.close();
     this.#gateway = null;
@@ -203,13 +217,34 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   async #shares(planned: Planned, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<PeerShare[]> {
     const peersGetTensors = planned.plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
     if (!peersGetTensors) return [];
-    this.#manifest ??= await loadOrMakeManifest({
-      model: planned.plan.model.path,
-      dataDir: this.#options.dataDir,
-      onProgress: onHashing && (({ bytesDone, bytesTotal }) => onHashing(bytesTotal > 0 ? bytesDone / bytesTotal : 1)),
-      signal,
-    });
-    return peerShares(planned.plan, this.#manifest, planned.links.members);
+    return peerShares(planned.plan, await this.#manifestOf(planned.plan.model.path, onHashing, signal), planned.links.members);
+  }
+
+  /** The model's manifest, made once (a caller's `signal` stops its wait, not the making others share). */
+  async #manifestOf(modelPath: string, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<HashManifest> {
+    if (this.#manifest?.path !== modelPath) {
+      this.#dropManifest();
+      const abort = new AbortController();
+      const listeners = new Set<(fraction: number) => void>();
+      const made = loadOrMakeManifest({
+        model: modelPath, dataDir: this.#options.dataDir, signal: abort.signal,
+        onProgress: ({ bytesDone, bytesTotal }) => listeners.forEach((listener) => listener(bytesTotal > 0 ? bytesDone / bytesTotal : 1)),
+      });
+      made.catch(() => undefined);
+      this.#manifest = { path: modelPath, made, abort, listeners };
+    }
+    const task = this.#manifest;
+    if (onHashing) task.listeners.add(onHashing);
+    try {
+      return await (signal ? Promise.race([task.made, aborted(signal)]) : task.made);
+    } finally {
+      if (onHashing) task.listeners.delete(onHashing);
+    }
+  }
+
+  #dropManifest(): void {
+    this.#manifest?.abort.abort();
+    this.#manifest = null;
   }
 
   async #warm(planned: Planned, abort: AbortController, view: WarmupView, maxBytesPerSecond: number | undefined): Promise<void> {
@@ -224,9 +259,10 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       const shares = await this.#shares(planned, (hashing) => update({ hashing }), abort.signal);
       update({ state: 'warming', hashing: null }, true);
       if (shares.length === 0) return update({ state: 'done' }, true);
-      await announceLoad(planned.plan, this.#manifest!, planned.links.members);
+      const manifest = await this.#manifestOf(planned.plan.model.path);
+      await announceLoad(planned.plan, manifest, planned.links.members);
       const reports = await warmUp({
-        shares, manifest: this.#manifest!, members: planned.links.members, maxBytesPerSecond, signal: abort.signal,
+        shares, manifest, members: planned.links.members, maxBytesPerSecond, signal: abort.signal,
         onProgress: (progress) => {
           peers.set(progress.peerId, progress);
           samples.add(movedBytes(peers.values()));
@@ -256,13 +292,8 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       this.#push(now);
     };
     try {
-      await loadOrMakeManifest({
-        model: planned.plan.model.path, dataDir: this.#options.dataDir, signal: abort.signal,
-        onProgress: ({ bytesDone, bytesTotal }) => setLoad({ fraction: bytesTotal > 0 ? bytesDone / bytesTotal : null }),
-      });
+      await this.#manifestOf(planned.plan.model.path, (fraction) => setLoad({ fraction }), abort.signal);
       if (abort.signal.aborted) return;
-      // The previous model (if any) is unloaded by the slot; its links close once the new one serves.
-      const previous = this.#served;
       this.#served = planned;
       const watch = watchLoadCache({ plan: planned.plan, members: planned.links.members, onProgress: () => {
         cache = watch.current();
@@ -277,7 +308,6 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       }
       // Stopped between its last check and llama-server starting: what started goes too.
       if (abort.signal.aborted) return void (await this.#slot.unload());
-      if (previous && previous !== planned) await previous.links.close();
       const status = this.#slot.status;
       if (status.state !== 'ready' || !this.#gateway) return;
       const apiKey = this.#options.api.apiKey ?? null;
@@ -287,6 +317,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       if (abort.signal.aborted) return;
       const status = this.#slot.status;
       setLoad({ state: 'failed', step: null, fraction: null, error: messageOf(error), logTail: status.state === 'failed' ? status.logTail : [] }, true);
+      this.#releaseServed();
     } finally {
       if (this.#loadAbort === abort) this.#loadAbort = null;
     }
@@ -314,8 +345,10 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     return planned;
   }
 
-  #assertNotWarming(): void {
-    if (this.#warming) throw new HearthError('busy', 'A pre-warm is running: cancel it first (what arrived stays in each cache).');
+  /** One long job at a time: a pre-warm and a load move the same entries over the same links. */
+  #assertIdle(action: string): void {
+    if (this.#warming) throw new HearthError('busy', `Cannot ${action} while a pre-warm runs: cancel it first (what arrived stays in each cache).`);
+    if (this.#loadAbort) throw new HearthError('busy', `Cannot ${action} while a load runs: wait for it, or press Unload to stop it.`);
   }
 
   #dropPlan(): void {
@@ -347,16 +380,20 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 }
 
-function idleLoad(): ModelSession['load'] {
-  return { state: 'idle', step: null, fraction: null, cache: [], samples: [], error: null, logTail: [], api: null };
-}
-
 function planOptions(choices: PlanChoices): PlanOptions {
   const options: PlanOptions = {};
   if (choices.contextLength !== null) options.contextLength = choices.contextLength;
   if (Object.keys(choices.shares).length > 0) options.shares = choices.shares;
   if (choices.exclude.length > 0) options.exclude = choices.exclude;
   return options;
+}
+
+/** Rejects once `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 function movedBytes(peers: Iterable<WarmupProgress>): number {

@@ -51,6 +51,12 @@ describe('PUT /api/upload', () => {
     expect(await uploadFolder()).toEqual(['tiny.gguf']);
   });
 
+  it('never replaces a file of the same name (it may be the model being served)', async () => {
+    const reply = await put('tiny.gguf', [Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(10, 1)])]);
+    expect(reply).toMatchObject({ status: 409, body: { error: expect.stringMatching(/rename your file/) } });
+    expect((await fs.stat(path.join(uploadDir, 'tiny.gguf'))).size).toBe(300_004);
+  });
+
   it('refuses a file that is not GGUF after its first bytes, and keeps nothing', async () => {
     const reply = await put('notes.gguf', [Buffer.from('just some text, not a model')]);
     expect(reply).toMatchObject({ status: 415, body: { error: expect.stringMatching(/not a GGUF model/) } });

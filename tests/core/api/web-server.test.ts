@@ -142,7 +142,7 @@ describe('web server without a token', () => {
     expect((await post('/api/getStatus', '{not json')).status).toBe(400);
     expect((await post('/api/getStatus', '{"x":1}')).status).toBe(400);
     expect((await post('/api/getStatus', '"x"', 'text/plain')).status).toBe(415);
-    const huge = await post('/api/getStatus', JSON.stringify('x'.repeat(2 * 1024 * 1024)));
+    const huge = await post('/api/getStatus', JSON.stringify('x'.repeat(9 * 1024 * 1024)));
     expect(huge.status).toBe(413);
   });
 
