@@ -23,7 +23,8 @@ export function createWebTransport(options: WebTransportOptions): HearthApi {
   const token = page.searchParams.get('token');
   const doFetch = options.fetch ?? fetch.bind(globalThis);
   const listeners = new Map<string, Set<Listener>>();
-  let socket: WebSocket | null = null;
+  /** The events socket is opened on first use and from then on reopens itself after every drop. */
+  let connected = false;
   let retryMs = FIRST_RETRY_MS;
 
   async function request(name: keyof HearthRequests, argument?: unknown): Promise<unknown> {
@@ -47,13 +48,11 @@ export function createWebTransport(options: WebTransportOptions): HearthApi {
     if (token) url.searchParams.set('token', token);
     const Socket = options.WebSocket ?? globalThis.WebSocket;
     const ws = new Socket(url);
-    socket = ws;
     ws.onopen = () => {
       retryMs = FIRST_RETRY_MS;
     };
     ws.onmessage = (message: MessageEvent) => dispatch(message.data);
     ws.onclose = () => {
-      socket = null;
       // Backoff keeps a restarting server from being hammered; the cap keeps recovery quick.
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
@@ -91,7 +90,10 @@ export function createWebTransport(options: WebTransportOptions): HearthApi {
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener);
       // Connect on first use: a page that never listens needs no socket.
-      if (!socket) connect();
+      if (!connected) {
+        connected = true;
+        connect();
+      }
       return () => {
         set.delete(listener);
       };
