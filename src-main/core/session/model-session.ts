@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import type { LoadCacheProgress, ModelSession, PeerCoverage, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
 import { HearthError, isHearthError } from '../errors.js';
 import { inspectModel, RPC_HASH_THRESHOLD } from '../gguf/inspect-model.js';
-import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import { writeApiRecord } from '../inference/api-record.js';
 import { announceLoad, loadPlan, planModel } from '../inference/load-model.js';
@@ -22,6 +21,7 @@ import { watchLoadCache } from '../warmup/load-cache-watch.js';
 import { peerShares, type PeerShare } from '../warmup/peer-shares.js';
 import { warmUp } from '../warmup/warm-up.js';
 import { ByteSamples } from './byte-samples.js';
+import { SharedManifest } from './shared-manifest.js';
 import { AUTO_CHOICES, emptySession, idleLoad } from './empty-session.js';
 import { modelSummary, planView } from './plan-view.js';
 
@@ -41,14 +41,6 @@ export interface ModelSessionOptions {
   api: { host: string; port: number; apiKey?: string | undefined };
 }
 
-/** Making a model's hash manifest (once per model file): whoever needs it waits on the same task and hears its progress. */
-interface ManifestTask {
-  path: string;
-  made: Promise<HashManifest>;
-  abort: AbortController;
-  listeners: Set<(fraction: number) => void>;
-}
-
 /** What a plan was made from, kept with it: a load must use the links its `--rpc` endpoints point at. */
 interface Planned {
   plan: SplitPlan;
@@ -63,8 +55,8 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   #planned: Planned | null = null;
   /** The plan being served (its links stay open while it is). */
   #served: Planned | null = null;
-  /** The open model's hash manifest: one making at a time, shared by coverage, pre-warm and load, dropped with the model. */
-  #manifest: ManifestTask | null = null;
+  /** The open model's hash manifest, shared by coverage, pre-warm and load, dropped with the model. */
+  readonly #manifest: SharedManifest;
   #coverageWatch: { watch: CoverageWatch; stop: () => void } | null = null;
   #warming: AbortController | null = null;
   #loadAbort: AbortController | null = null;
@@ -77,6 +69,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     super();
     this.#options = options;
     this.#slot = new ModelSlot({ tools: options.tools });
+    this.#manifest = new SharedManifest(loadOrMakeManifest, options.dataDir);
     this.#slot.on('status', (status: SlotStatus) => this.#onSlotStatus(status));
   }
 
@@ -99,7 +92,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     const facts = await inspectModel(modelPath);
     const generation = ++this.#generation;
     this.#dropPlan();
-    this.#dropManifest();
+    this.#manifest.drop();
     this.#state = { ...this.#state, model: modelSummary(facts), choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     await this.#replan(generation);
     return this.session;
@@ -109,7 +102,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     this.#assertIdle('close the model');
     ++this.#generation;
     this.#dropPlan();
-    this.#dropManifest();
+    this.#manifest.drop();
     this.#state = { ...this.#state, model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     this.#push(true);
     return this.session;
@@ -175,7 +168,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     ++this.#generation;
     this.#warming?.abort();
     this.#dropPlan();
-    this.#dropManifest();
+    this.#manifest.drop();
     await this.unload().catch(() => undefined);
     await this.#gateway?.close();
     this.#gateway = null;
@@ -217,34 +210,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   async #shares(planned: Planned, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<PeerShare[]> {
     const peersGetTensors = planned.plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
     if (!peersGetTensors) return [];
-    return peerShares(planned.plan, await this.#manifestOf(planned.plan.model.path, onHashing, signal), planned.links.members);
-  }
-
-  /** The model's manifest, made once (a caller's `signal` stops its wait, not the making others share). */
-  async #manifestOf(modelPath: string, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<HashManifest> {
-    if (this.#manifest?.path !== modelPath) {
-      this.#dropManifest();
-      const abort = new AbortController();
-      const listeners = new Set<(fraction: number) => void>();
-      const made = loadOrMakeManifest({
-        model: modelPath, dataDir: this.#options.dataDir, signal: abort.signal,
-        onProgress: ({ bytesDone, bytesTotal }) => listeners.forEach((listener) => listener(bytesTotal > 0 ? bytesDone / bytesTotal : 1)),
-      });
-      made.catch(() => undefined);
-      this.#manifest = { path: modelPath, made, abort, listeners };
-    }
-    const task = this.#manifest;
-    if (onHashing) task.listeners.add(onHashing);
-    try {
-      return await (signal ? Promise.race([task.made, aborted(signal)]) : task.made);
-    } finally {
-      if (onHashing) task.listeners.delete(onHashing);
-    }
-  }
-
-  #dropManifest(): void {
-    this.#manifest?.abort.abort();
-    this.#manifest = null;
+    return peerShares(planned.plan, await this.#manifest.of(planned.plan.model.path, onHashing, signal), planned.links.members);
   }
 
   async #warm(planned: Planned, abort: AbortController, view: WarmupView, maxBytesPerSecond: number | undefined): Promise<void> {
@@ -259,7 +225,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       const shares = await this.#shares(planned, (hashing) => update({ hashing }), abort.signal);
       update({ state: 'warming', hashing: null }, true);
       if (shares.length === 0) return update({ state: 'done' }, true);
-      const manifest = await this.#manifestOf(planned.plan.model.path);
+      const manifest = await this.#manifest.of(planned.plan.model.path);
       await announceLoad(planned.plan, manifest, planned.links.members);
       const reports = await warmUp({
         shares, manifest, members: planned.links.members, maxBytesPerSecond, signal: abort.signal,
@@ -292,7 +258,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
       this.#push(now);
     };
     try {
-      await this.#manifestOf(planned.plan.model.path, (fraction) => setLoad({ fraction }), abort.signal);
+      await this.#manifest.of(planned.plan.model.path, (fraction) => setLoad({ fraction }), abort.signal);
       if (abort.signal.aborted) return;
       this.#served = planned;
       const watch = watchLoadCache({ plan: planned.plan, members: planned.links.members, onProgress: () => {
@@ -386,14 +352,6 @@ function planOptions(choices: PlanChoices): PlanOptions {
   if (Object.keys(choices.shares).length > 0) options.shares = choices.shares;
   if (choices.exclude.length > 0) options.exclude = choices.exclude;
   return options;
-}
-
-/** Rejects once `signal` aborts. */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 function movedBytes(peers: Iterable<WarmupProgress>): number {
