@@ -4,7 +4,7 @@ import { openMemberLinks } from '../../core/inference/member-links.js';
 import { hearthPaths } from '../../core/paths.js';
 import { measureCoverage } from '../../core/warmup/coverage.js';
 import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
-import { peerShares } from '../../core/warmup/peer-shares.js';
+import { peerShares, planGivesPeersLargeTensors } from '../../core/warmup/peer-shares.js';
 import { usageError, type Command } from '../command.js';
 import { untilStopped } from '../long-running.js';
 import { describeCoverage, describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
@@ -23,14 +23,12 @@ export const planCommand: Command = {
     // Loaded here, not at the top: only the commands that open a model need these modules.
     const { planModel } = await import('../../core/inference/load-model.js');
     const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
-    const { RPC_HASH_THRESHOLD } = await import('../../core/gguf/inspect-model.js');
     const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
     const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
     try {
       const plan = await planModel({ model, tools, members: links.members, options });
       // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a large tensor.
-      const peersGetTensors = plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
-      const manifest = peersGetTensors
+      const manifest = planGivesPeersLargeTensors(plan)
         ? await loadOrMakeManifest({
           model: plan.model.path,
           dataDir,

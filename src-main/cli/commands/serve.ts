@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { MachineStatus } from '../../core/api/contract.js';
+import { isLoopback } from '../../core/api/host-check.js';
 import { startWebServer } from '../../core/api/web-server.js';
 import { appRoot } from '../../core/app-root.js';
 import { HearthCore } from '../../core/hearth-core.js';
@@ -28,7 +29,7 @@ async function serve({ flags, out }: CommandContext): Promise<number> {
   const port = portFlag(flags.port, DEFAULT_WEB_PORT, '--port');
   const rpcPort = portFlag(flags['rpc-port'], DEFAULT_RPC_PORT, '--rpc-port');
   const controlPort = portFlag(flags['control-port'], DEFAULT_CONTROL_PORT, '--control-port');
-  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  const loopback = isLoopback(host);
   // Off loopback the UI can load models and reach the cluster: require a token.
   const token = loopback ? undefined : randomBytes(18).toString('base64url');
   // The same rule for the OpenAI API: off loopback, clients need a key (shown in the UI).

@@ -35,12 +35,7 @@ export class Fnv1a64 {
     return hex8(this.hi) + hex8((this.l1 << 16) | this.l0);
   }
 
-  /** The running state as 16 hex digits, to continue later with `Fnv1a64.resume` (a resumable upload's checkpoint). */
-  state(): string {
-    return this.digestHex();
-  }
-
-  /** A hash that continues from a `state()`; FNV-1a's state is its digest so far. */
+  /** A hash that continues from a `digestHex()` (a resumable upload's checkpoint): FNV-1a's state is its digest so far. */
   static resume(state: string): Fnv1a64 {
     if (!/^[0-9a-f]{16}$/.test(state)) throw new RangeError(`An FNV-1a 64 state is 16 lowercase hex digits, got ${JSON.stringify(state.slice(0, 40))}`);
     const fnv = new Fnv1a64();

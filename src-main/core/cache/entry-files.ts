@@ -101,9 +101,7 @@ export async function admitEntry(dir: string, hash: string, size: number, source
     if (file) {
       await file.sync(); // the bytes must be on disk before a name points at them
       await file.close();
-      await writeCheck(dir, hash, check);
-      await rename(path.join(dir, temp), entryPath(dir, hash));
-      await syncDir(dir);
+      await commitEntryFile(dir, hash, path.join(dir, temp), check);
     }
     return { hash, ...check, created: file !== null };
   } catch (error) {

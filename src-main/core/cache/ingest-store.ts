@@ -160,7 +160,7 @@ export class IngestStore {
 
   async #create(hash: string, size: number, writer: Ingest['writer']): Promise<Ingest> {
     const now = this.#clock();
-    const state: IngestState = { hash, size, offset: 0, fnv: new Fnv1a64().state(), crc: new Crc32c().digest(), updatedMs: now };
+    const state: IngestState = { hash, size, offset: 0, fnv: new Fnv1a64().digestHex(), crc: new Crc32c().digest(), updatedMs: now };
     const ingest: Ingest = { state, offset: 0, fnv: new Fnv1a64(), crc: new Crc32c(), writer };
     this.#ingests.set(hash, ingest);
     try {
@@ -177,8 +177,7 @@ export class IngestStore {
       await createIngest(this.#root, state).catch(diskError);
       return ingest;
     } catch (error) {
-      this.#ingests.delete(hash);
-      await removeIngest(this.#root, hash);
+      await this.#drop(hash);
       throw error;
     }
   }
@@ -237,15 +236,14 @@ export class IngestStore {
     }
     // A refusal here (the cap shrank meanwhile) keeps the finished ingest: a retry at offset `size` commits it.
     await this.#cache.admitFile(hash, dataPath, { crc32c: ingest.crc.digest(), size });
-    this.#ingests.delete(hash);
-    await removeIngest(this.#root, hash);
+    await this.#drop(hash);
     return { done: true, created: true };
   }
 
   /** Make the bytes so far durable, then record them: the checkpoint never names bytes a crash could lose. */
   async #checkpoint(ingest: Ingest, file: FileHandle): Promise<void> {
     await file.sync().catch(diskError);
-    const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.fnv.state(), crc: ingest.crc.digest(), updatedMs: this.#clock() };
+    const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.fnv.digestHex(), crc: ingest.crc.digest(), updatedMs: this.#clock() };
     await writeIngestState(this.#root, state).catch(diskError);
     ingest.state = state;
   }

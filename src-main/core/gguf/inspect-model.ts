@@ -40,12 +40,20 @@ const HEADER_BYTES = 24; // magic, version, tensor count, metadata count
 
 /** Check a model file and read its facts; any problem becomes a HearthError naming the file. */
 export async function inspectModel(filePath: string): Promise<ModelFacts> {
+  return (await inspectGguf(filePath)).facts;
+}
+
+/** What node-llama-cpp's reader says of a model beyond its facts (the planner reads hyperparameters from it). */
+export type GgufInfo = Awaited<ReturnType<typeof readGgufFileInfo>>;
+
+/** `inspectModel`'s facts with the reader's whole answer, from one read of the header. */
+export async function inspectGguf(filePath: string): Promise<{ facts: ModelFacts; info: GgufInfo }> {
   const fail = (problem: string, cause?: unknown) => new HearthError('bad-model', `${filePath}: ${problem}`, { cause });
 
   const fileBytes = await fileSize(filePath, fail);
   const header = await readHeader(filePath, fileBytes, fail);
 
-  let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
+  let info: GgufInfo;
   try {
     info = await readGgufFileInfo(filePath, { sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false });
   } catch (cause) {
@@ -70,7 +78,7 @@ export async function inspectModel(filePath: string): Promise<ModelFacts> {
 
   const arch = info.architectureMetadata as { block_count?: number; context_length?: number };
   const cacheable = tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
-  return {
+  const facts: ModelFacts = {
     path: filePath,
     fileBytes,
     ggufVersion: header.version,
@@ -84,6 +92,7 @@ export async function inspectModel(filePath: string): Promise<ModelFacts> {
     cacheable: { tensors: cacheable.length, bytes: cacheable.reduce((sum, tensor) => sum + tensor.byteSize, 0) },
     tensors,
   };
+  return { facts, info };
 }
 
 type Fail = (problem: string, cause?: unknown) => HearthError;

@@ -17,12 +17,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
+import { PROBE_BYTES } from '../gguf/manifest/hash-ranges.js';
 
 /** The first line of every manifest; the client refuses a file that does not start with it. */
 export const RPC_MANIFEST_HEADER = 'hearth-rpc-manifest 1';
 
-/** The probe covers this many bytes at each end of a tensor. */
-export const RPC_MANIFEST_PROBE_BYTES = 4096;
+/** The probe covers this many bytes at each end of a tensor: the hash manifest's own probe. */
+export const RPC_MANIFEST_PROBE_BYTES = PROBE_BYTES;
 
 /** One tensor of the model file, as the patched client checks and uses it. */
 export interface RpcManifestEntry {

@@ -1,9 +1,8 @@
 // The hyperparameters the planner needs beyond the tensor table, read the way llama.cpp reads
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
-import { readGgufFileInfo } from '../gguf/gguf-file-info.js';
 import { HearthError } from '../errors.js';
-import { inspectModel } from '../gguf/inspect-model.js';
+import { inspectGguf } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';
 
 /** The `<arch>.*` metadata keys the planner reads (node-llama-cpp's `architectureMetadata`). */
@@ -18,9 +17,7 @@ export interface ArchitectureMetadata {
 
 /** Check a model file and read everything the planner needs from it. */
 export async function readPlanModel(filePath: string): Promise<PlanModel> {
-  const facts = await inspectModel(filePath);
-  // inspectModel has already checked the header, so this second read cannot meet a damaged one.
-  const info = await readGgufFileInfo(filePath, { sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false, readTensorInfo: false });
+  const { facts, info } = await inspectGguf(filePath);
   const vocabFromTokens = info.metadata.tokenizer?.ggml?.tokens?.length;
   const embedding = facts.tensors.find((tensor) => tensor.name === 'token_embd.weight');
   return { facts, shape: modelShape(filePath, facts.architecture, info.architectureMetadata as ArchitectureMetadata, vocabFromTokens ?? embedding?.dimensions[1] ?? 0) };

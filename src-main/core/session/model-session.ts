@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { LoadCacheProgress, ModelSession, PeerCoverage, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
 import { HearthError, isHearthError } from '../errors.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../gguf/inspect-model.js';
+import { inspectModel } from '../gguf/inspect-model.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import { writeApiRecord } from '../inference/api-record.js';
 import { announceLoad, loadPlan, planModel } from '../inference/load-model.js';
@@ -18,7 +18,7 @@ import { assertPlanFits } from '../planner/plan-split.js';
 import type { PlanOptions, SplitPlan } from '../planner/plan-types.js';
 import { CoverageWatch } from '../warmup/coverage-watch.js';
 import { watchLoadCache } from '../warmup/load-cache-watch.js';
-import { peerShares, type PeerShare } from '../warmup/peer-shares.js';
+import { peerShares, planGivesPeersLargeTensors, type PeerShare } from '../warmup/peer-shares.js';
 import { warmUp } from '../warmup/warm-up.js';
 import { ByteSamples } from './byte-samples.js';
 import { SharedManifest } from './shared-manifest.js';
@@ -208,8 +208,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 
   async #shares(planned: Planned, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<PeerShare[]> {
-    const peersGetTensors = planned.plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
-    if (!peersGetTensors) return [];
+    if (!planGivesPeersLargeTensors(planned.plan)) return [];
     return peerShares(planned.plan, await this.#manifest.of(planned.plan.model.path, onHashing, signal), planned.links.members);
   }
 

@@ -46,7 +46,7 @@ export class PeerProgress {
   /** Enter a state (told at once). */
   enter(state: WarmupState, error: string | null = null): void {
     // The rate counts from when bytes start to move: a fill's bytes arrive in one piece at its end.
-    if (state === 'filling' || state === 'fetching' || state === 'pushing') this.#meter ??= new RateMeter(this.#clock);
+    if (state === 'filling' || state === 'fetching' || state === 'pushing') this.#rate();
     this.#state = state;
     this.#error = error;
     this.#inFlight = 0;

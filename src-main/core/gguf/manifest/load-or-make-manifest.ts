@@ -3,7 +3,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { HearthError } from '../../errors.js';
 import { inspectModel, RPC_HASH_THRESHOLD, type ModelFacts, type TensorFacts } from '../inspect-model.js';
-import { manifestMatchesFile, type HashManifest, type ManifestFile } from './hash-manifest.js';
+import type { HashManifest, ManifestFile } from './hash-manifest.js';
 import { hashRanges, type HashProgress } from './hash-ranges.js';
 import { readStoredManifest, storedManifestPath, writeStoredManifest } from './manifest-store.js';
 
@@ -27,7 +27,7 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
   const target = storedManifestPath(request.dataDir, file.path);
   const stored = await readStoredManifest(target);
   const facts = typeof request.model === 'string' ? undefined : request.model;
-  if (stored && stored.file.path === file.path && stored.threshold === RPC_HASH_THRESHOLD && manifestMatchesFile(stored, file) && (!facts || sameTensors(stored, facts))) {
+  if (stored && sameFile(stored.file, file) && stored.threshold === RPC_HASH_THRESHOLD && (!facts || sameTensors(stored, facts))) {
     return stored;
   }
 
