@@ -11,7 +11,7 @@ import { startPart } from './lab-part.js';
 import { median } from './measure.js';
 
 /** The goals: the link keeps at least these fractions of raw TCP. */
-export const LINK_GOALS = { bulk: 0.9, generation: 0.95 } as const;
+const LINK_GOALS = { bulk: 0.9, generation: 0.95 } as const;
 
 const BULK_BYTES = 256 * 2 ** 20;
 const ROUND_TRIPS = 2000;

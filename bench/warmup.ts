@@ -21,10 +21,10 @@ import { startPart, type Part } from './lab-part.js';
 import { median } from './measure.js';
 
 /** The issue's goals: Hearth warm within this factor of the local load; the others are "no slower than" upstream. */
-export const WARMUP_GOALS = { warmVsLocal: 1.2 } as const;
+const WARMUP_GOALS = { warmVsLocal: 1.2 } as const;
 
 /** The scenarios, in the report's order. */
-export const SCENARIOS = {
+const SCENARIOS = {
   upstreamNoCache: 'upstream `ggml-rpc-server`, no cache',
   upstreamCold: 'upstream `-c`, empty cache (first load)',
   upstreamWarm: 'upstream `-c`, warm cache',

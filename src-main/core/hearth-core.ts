@@ -66,7 +66,6 @@ export class HearthCore implements HearthHost {
   #sessionMade: ModelSessionService | null = null;
   readonly #chat: ChatService;
   #activityTimer: NodeJS.Timeout | null = null;
-  #lastIngested = -1;
   /** Serialises worker start, pause and restart. */
   #lifecycle: Promise<unknown> = Promise.resolve();
   #stopping = false;
@@ -349,11 +348,13 @@ export class HearthCore implements HearthHost {
 
   /** Serving: a coordinator's RPC connection is open; receiving: cache entries are arriving (a warm-up). */
   #watchActivity(worker: RunningWorker): void {
+    // Bytes of unfinished uploads at the last read: a change since means entries are arriving. Per worker: a relaunch starts over.
+    let lastIngested = -1;
     const read = (): void => {
       const cache = worker.service.cache.summary();
       const ingested = worker.transfer.ingests.list().reduce((sum, ingest) => sum + ingest.offset, 0);
-      const receiving = this.#lastIngested >= 0 && ingested !== this.#lastIngested;
-      this.#lastIngested = ingested;
+      const receiving = lastIngested >= 0 && ingested !== lastIngested;
+      lastIngested = ingested;
       const activity = cache.currentLoad ? 'serving' : receiving ? 'receiving' : 'idle';
       const { worker: now } = this.#status;
       if (now.activity !== activity || now.cache?.usedBytes !== cache.usedBytes || now.cache.capBytes !== cache.capBytes) {

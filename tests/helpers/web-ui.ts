@@ -9,7 +9,7 @@ import { scratchDir } from './models.js';
 const CHROMIUM = '/usr/bin/chromium';
 
 /** Where UI tests leave their screenshots (gitignored). */
-export const SCREENSHOT_DIR = new URL('../../test-output/screenshots/', import.meta.url).pathname;
+const SCREENSHOT_DIR = new URL('../../test-output/screenshots/', import.meta.url).pathname;
 
 export interface ServedUi {
   serve: Running;

@@ -24,12 +24,12 @@ export interface IngestState {
 }
 
 /** Where every ingest of a cache root lives. */
-export function ingestsDir(root: string): string {
+function ingestsDir(root: string): string {
   return path.join(root, 'ingests');
 }
 
 /** The folder of one ingest. */
-export function ingestDir(root: string, hash: string): string {
+function ingestDir(root: string, hash: string): string {
   return path.join(ingestsDir(root), hash);
 }
 

@@ -1,12 +1,10 @@
 // A streaming chat completion against an OpenAI-compatible API (Hearth's gateway), read as
 // server-sent events; what `hearth chat` and other in-process callers use.
+import type { ChatTurn } from '../api/contract.js';
 import { HearthError } from '../errors.js';
 
-/** One message of a conversation, as the OpenAI API names them. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+/** One message of a conversation, as the OpenAI API names them: the contract's chat turn. */
+export type ChatMessage = ChatTurn;
 
 /** What one streamed answer came to. */
 export interface ChatAnswer {

@@ -24,8 +24,6 @@ export interface LlamaServerOptions {
   args?: readonly string[];
   /** A big model over RPC at 1 Gbit takes minutes; a stuck load ends after this. */
   readyTimeoutMs?: number;
-  /** Between SIGTERM and SIGKILL when stopping. */
-  killAfterMs?: number;
   /** Every line it prints. */
   onLine?: (line: string) => void;
 }

@@ -11,7 +11,7 @@ import type { LlamaTools } from '../native/tools.js';
 import { clusterDevices, type LocalDevice } from '../planner/cluster-devices.js';
 import { readPlanModel } from '../planner/model-shape.js';
 import { assertPlanFits, planSplit } from '../planner/plan-split.js';
-import type { PlanOptions, SplitPlan } from '../planner/plan-types.js';
+import type { PlanModel, PlanOptions, SplitPlan } from '../planner/plan-types.js';
 import { listDevices } from '../worker/devices.js';
 import { peerShares, type CachePeer } from '../warmup/peer-shares.js';
 import type { MemberLink } from './member-links.js';
@@ -23,7 +23,8 @@ const PIN_SECONDS = 3600;
 
 /** What a plan needs to know about the cluster. */
 export interface PlanRequest {
-  model: string;
+  /** The model file, or what `readPlanModel` read of it (to plan it again without reading it again). */
+  model: string | PlanModel;
   tools: LlamaTools;
   members: readonly MemberLink[];
   options?: PlanOptions;
@@ -33,7 +34,7 @@ export interface PlanRequest {
 
 /** Check the model and plan its split across this machine and the member peers (no loading). */
 export async function planModel(request: PlanRequest): Promise<SplitPlan> {
-  const model = await readPlanModel(request.model);
+  const model = typeof request.model === 'string' ? await readPlanModel(request.model) : request.model;
   const local = request.localDevices ?? (await listDevices(request.tools));
   return planSplit(model, clusterDevices(local, request.members), request.options);
 }
@@ -48,6 +49,8 @@ export interface LoadRequest {
   /** Model id for the API (default: the file name). */
   modelId?: string;
   onHashing?: (progress: HashProgress) => void;
+  /** The model's hash manifest when the caller has it already (else it is loaded or made). */
+  manifest?: HashManifest;
   /** Abort to stop before llama-server starts (once it runs, unload the slot). */
   signal?: AbortSignal;
 }
@@ -56,7 +59,7 @@ export interface LoadRequest {
 export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   const { plan } = request;
   assertPlanFits(plan);
-  const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing, signal: request.signal });
+  const manifest = request.manifest ?? await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing, signal: request.signal });
   await announceLoad(plan, manifest, request.members);
   // One file per model content, rewritten atomically at each load: a bounded set, never stale.
   const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${cacheModelId(manifest)}.tsv`);
@@ -67,7 +70,7 @@ export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
 }
 
 /** A model's id in workers' caches: its content (the large tensors' hashes), not its file name. */
-export function cacheModelId(manifest: HashManifest): string {
+function cacheModelId(manifest: HashManifest): string {
   const digest = createHash('sha256');
   for (const entry of manifest.entries) digest.update(`${entry.hash}\n`);
   return digest.digest('hex').slice(0, 16);

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '../process-alive.js';
 
 /**
  * Run `work` while holding a lock folder, so two processes (the app and a CLI, or parallel
@@ -37,11 +38,5 @@ async function ownerAlive(lockDir: string): Promise<boolean> {
     // The owner may be between mkdir and writing its pid; only an old pid-less lock is stale.
     return stat(lockDir).then((info) => Date.now() - info.mtimeMs < 10_000, () => false);
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid);
 }

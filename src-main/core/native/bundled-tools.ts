@@ -141,7 +141,7 @@ async function readManifest(location: BundleLocation): Promise<BundleManifest> {
 }
 
 /** What is wrong with a parsed `tools.json`, or null when it has every field. */
-export function manifestProblem(value: unknown): string | null {
+function manifestProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'is not an object';
   const manifest = value as Record<string, unknown>;
   if (manifest.format !== BUNDLE_FORMAT) return `has format ${JSON.stringify(manifest.format)}, this Hearth reads format ${BUNDLE_FORMAT}`;

@@ -23,7 +23,7 @@ export interface LocalDevice extends DeviceInfo {
 }
 
 /** Name of this machine in plan messages. */
-export const THIS_MACHINE = 'this machine';
+const THIS_MACHINE = 'this machine';
 
 // llama.cpp never offloads to these: the CPU is the host itself, and ACCEL devices (BLAS, AMX)
 // only speed up the CPU (`GGML_BACKEND_DEVICE_TYPE_CPU`/`_ACCEL` are skipped in the device list).

@@ -60,7 +60,7 @@ export function adviseFit(model: PlanModel, devices: readonly PlanDevice[], opti
  * contiguous runs in device order, and no split can place a run boundary later than this
  * greedy fill, so it finds a fitting split whenever one exists.
  */
-export function fittingShares(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions): Map<PlanDevice, number> | null {
+function fittingShares(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions): Map<PlanDevice, number> | null {
   const listed = llamaDeviceOrder(devices, options.excluded);
   const blockCount = model.shape.blockCount;
   const total = listed.length === 0 ? 0 : Math.min(effectiveGpuLayers(options.gpuLayers, blockCount), blockCount + 1);
@@ -87,7 +87,7 @@ export function fittingShares(model: PlanModel, devices: readonly PlanDevice[], 
 }
 
 /** The largest context (a multiple of 256, below the asked one) that fits with these shares, or with the best split; null if none does. */
-export function largestFittingContext(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions, bestSplit = false): number | null {
+function largestFittingContext(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions, bestSplit = false): number | null {
   const fits = (contextLength: number) => {
     const resized = { ...options, contextLength };
     return bestSplit ? fittingShares(model, devices, resized) !== null : layoutSplit(model, devices, resized).fits;
@@ -105,7 +105,7 @@ export function largestFittingContext(model: PlanModel, devices: readonly PlanDe
 }
 
 /** The most layers (`-ngl`) the devices can hold at this context with the best split, or null if not even one. */
-export function largestFittingOffload(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions): { gpuLayers: number; shares: Map<PlanDevice, number> } | null {
+function largestFittingOffload(model: PlanModel, devices: readonly PlanDevice[], options: ResolvedOptions): { gpuLayers: number; shares: Map<PlanDevice, number> } | null {
   for (let gpuLayers = model.shape.blockCount; gpuLayers >= 1; gpuLayers--) {
     const shares = fittingShares(model, devices, { ...options, gpuLayers });
     if (shares) return { gpuLayers, shares };

@@ -34,7 +34,7 @@ export function kvCacheBytes(shape: ModelShape, layer: number, cells: number): n
  * (`GGML_SCHED_MAX_COPIES`, ggml/CMakeLists.txt); it turns that on when there is more than one
  * device and every layer, output included, is offloaded (src/llama-context.cpp `pipeline_parallel`).
  */
-export const PIPELINE_COPIES = 4;
+const PIPELINE_COPIES = 4;
 /** llama-server's default logical batch (`-b`); the micro-batch never exceeds it. */
 const DEFAULT_BATCH = 2048;
 /** Graph and tensor bookkeeping on top of the buffers themselves. */

@@ -2,7 +2,7 @@
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
 import { HearthError } from '../errors.js';
-import { inspectGguf } from '../gguf/inspect-model.js';
+import { inspectGguf, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';
 
 /** The `<arch>.*` metadata keys the planner reads (node-llama-cpp's `architectureMetadata`). */
@@ -18,6 +18,12 @@ export interface ArchitectureMetadata {
 /** Check a model file and read everything the planner needs from it. */
 export async function readPlanModel(filePath: string): Promise<PlanModel> {
   const { facts, info } = await inspectGguf(filePath);
+  return planModelFrom(facts, info);
+}
+
+/** The planner's model from what `inspectGguf` read (no I/O); missing hyperparameters are a HearthError naming the file. */
+export function planModelFrom(facts: ModelFacts, info: GgufInfo): PlanModel {
+  const filePath = facts.path;
   const vocabFromTokens = info.metadata.tokenizer?.ggml?.tokens?.length;
   const embedding = facts.tensors.find((tensor) => tensor.name === 'token_embd.weight');
   return { facts, shape: modelShape(filePath, facts.architecture, info.architectureMetadata as ArchitectureMetadata, vocabFromTokens ?? embedding?.dimensions[1] ?? 0) };

@@ -62,7 +62,7 @@ export function layoutSplit(model: PlanModel, devices: readonly PlanDevice[], op
 }
 
 /** What the memory of every device in a split depends on besides its own layers. */
-export interface MemoryContext {
+interface MemoryContext {
   cells: number;
   microBatch: number;
   headroomBytes: number;

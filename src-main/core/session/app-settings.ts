@@ -12,9 +12,9 @@ export interface AppSettings {
   openLan: boolean;
 }
 
-export const DEFAULT_APP_SETTINGS: AppSettings = { workerEnabled: true, openLan: false };
+const DEFAULT_APP_SETTINGS: AppSettings = { workerEnabled: true, openLan: false };
 
-export function appSettingsFile(dataDir: string): string {
+function appSettingsFile(dataDir: string): string {
   return path.join(dataDir, 'settings.json');
 }
 

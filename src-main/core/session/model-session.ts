@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { LoadCacheProgress, ModelSession, PeerCoverage, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
 import { HearthError, isHearthError } from '../errors.js';
-import { inspectModel } from '../gguf/inspect-model.js';
+import { planModelFrom } from '../planner/model-shape.js';
+import { inspectGguf, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import { writeApiRecord } from '../inference/api-record.js';
 import { announceLoad, loadPlan, planModel } from '../inference/load-model.js';
@@ -52,6 +53,8 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   readonly #slot: ModelSlot;
   #gateway: OpenAiGateway | null = null;
   #state: ModelSession = emptySession();
+  /** The open model as read once: its facts and header, planned again from memory at every choice. */
+  #gguf: { facts: ModelFacts; info: GgufInfo } | null = null;
   #planned: Planned | null = null;
   /** The plan being served (its links stay open while it is). */
   #served: Planned | null = null;
@@ -82,18 +85,16 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     return this.#state.load.api?.baseUrl ?? null;
   }
 
-  get apiKey(): string | undefined {
-    return this.#options.api.apiKey;
-  }
-
   /** Read the model's facts and plan it; a file that is not a usable model changes nothing. */
   async open(modelPath: string): Promise<ModelSession> {
     this.#assertIdle('open another model');
-    const facts = await inspectModel(modelPath);
+    // A file that is not a usable GGUF is refused here; one the planner cannot plan opens, with the reason as its plan error.
+    const gguf = await inspectGguf(modelPath);
     const generation = ++this.#generation;
     this.#dropPlan();
     this.#manifest.drop();
-    this.#state = { ...this.#state, model: modelSummary(facts), choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
+    this.#gguf = gguf;
+    this.#state = { ...this.#state, model: modelSummary(gguf.facts), choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     await this.#replan(generation);
     return this.session;
   }
@@ -103,6 +104,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     ++this.#generation;
     this.#dropPlan();
     this.#manifest.drop();
+    this.#gguf = null;
     this.#state = { ...this.#state, model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
     this.#push(true);
     return this.session;
@@ -176,10 +178,10 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 
   async #replan(generation: number): Promise<void> {
-    const model = this.#state.model!;
+    const { facts, info } = this.#gguf!;
     const links = await this.#options.openLinks();
     try {
-      const plan = await planModel({ model: model.path, tools: this.#options.tools, members: links.members, options: planOptions(this.#state.choices), localDevices: await this.#options.localDevices() });
+      const plan = await planModel({ model: planModelFrom(facts, info), tools: this.#options.tools, members: links.members, options: planOptions(this.#state.choices), localDevices: await this.#options.localDevices() });
       if (generation !== this.#generation) return void (await links.close());
       this.#dropPlan();
       this.#planned = { plan, links };
@@ -266,7 +268,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
         setLoad({});
       } });
       try {
-        await loadPlan({ plan: planned.plan, members: planned.links.members, slot: this.#slot, dataDir: this.#options.dataDir, modelId: this.#state.model?.fileName.replace(/\.gguf$/i, ''), signal: abort.signal });
+        await loadPlan({ plan: planned.plan, members: planned.links.members, slot: this.#slot, dataDir: this.#options.dataDir, manifest: await this.#manifest.of(planned.plan.model.path), signal: abort.signal });
       } finally {
         cache = await watch.stop();
         samples.add(cache.reduce((sum, peer) => sum + peer.bytesTransferred, 0), true);

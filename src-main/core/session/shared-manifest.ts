@@ -33,8 +33,12 @@ export class SharedManifest {
         model: modelPath, dataDir: this.#dataDir, signal: abort.signal,
         onProgress: ({ bytesDone, bytesTotal }) => listeners.forEach((listener) => listener(bytesTotal > 0 ? bytesDone / bytesTotal : 1)),
       });
-      made.catch(() => undefined); // whoever waits sees the failure; nobody waiting is no error
       this.#making = { path: modelPath, made, abort, listeners };
+      // Whoever waits sees a failure; the next asker tries again instead of getting it once more.
+      const making = this.#making;
+      made.catch(() => {
+        if (this.#making === making) this.#making = null;
+      });
     }
     const making = this.#making;
     if (onHashing) making.listeners.add(onHashing);

@@ -8,7 +8,7 @@ import { askPresence, coverageOf, shareHashes } from './coverage.js';
 import type { PeerShare } from './peer-shares.js';
 
 /** How often a watched coverage is asked again. */
-export const COVERAGE_POLL_MS = 1000;
+const COVERAGE_POLL_MS = 1000;
 
 type Listener = (coverage: PeerCoverage[]) => void;
 

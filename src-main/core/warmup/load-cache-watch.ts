@@ -21,7 +21,7 @@ export interface LoadCacheWatch {
 }
 
 /** How often the workers are asked during a load. */
-export const LOAD_POLL_MS = 1000;
+const LOAD_POLL_MS = 1000;
 
 interface LoadCounts {
   hits: number;

@@ -5,7 +5,7 @@ import { HttpError, readJsonBody } from '../api/http-replies.js';
 import { isEntryName } from '../cache/entry-files.js';
 
 /** More hashes than any model has tensors: a bigger list is a mistake or an attack. */
-export const MAX_HASHES = 100_000;
+const MAX_HASHES = 100_000;
 
 /** The request's JSON object body (`{}` when empty and `optional`), or a 400. */
 export async function jsonObject(req: http.IncomingMessage, optional = false): Promise<Record<string, unknown>> {

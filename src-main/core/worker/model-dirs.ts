@@ -7,7 +7,7 @@ import path from 'node:path';
 import { HearthError } from '../errors.js';
 
 /** More folders than anyone keeps models in; each is walked on a fill. */
-export const MAX_MODEL_DIRS = 32;
+const MAX_MODEL_DIRS = 32;
 
 function settingsPath(root: string): string {
   return path.join(root, 'hearth-model-dirs.json');

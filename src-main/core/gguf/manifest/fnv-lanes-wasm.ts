@@ -50,7 +50,7 @@ function updateBody(lanes: 1 | 4): number[] {
  * The module's bytes: one memory of 17 pages ("memory"), `update4` (four lanes) and `update1` (lane 0
  * only: a lone stream runs faster alone than as one of four, since four saturate the multiplier).
  */
-export function fnvLanesWasm(): Uint8Array {
+function fnvLanesWasm(): Uint8Array {
   const name = (text: string) => [text.length, ...Buffer.from(text, 'latin1')];
   const bodies = [updateBody(4), updateBody(1)];
   return new Uint8Array([

@@ -30,7 +30,7 @@ export async function readStoredManifest(file: string): Promise<HashManifest | u
 }
 
 /** Parse a stored manifest's text; undefined unless it is whole, of version 1 and its checksum matches. */
-export function parseStoredManifest(text: string): HashManifest | undefined {
+function parseStoredManifest(text: string): HashManifest | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
