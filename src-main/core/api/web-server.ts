@@ -1,6 +1,5 @@
 // The web transport: the built UI, one POST route per request and a WebSocket for events, so a
 // browser on a headless box gets the same contract the Electron preload gives the app window.
-import crypto from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -11,6 +10,8 @@ import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from './host-check.j
 import type { HearthHost } from './host.js';
 import { HttpError, readJsonBody, sendJson, setSecurityHeaders } from './http-replies.js';
 import { BadArgument, eventNames, requestArguments } from './request-arguments.js';
+import { listen } from './listen.js';
+import { bearerToken, isSecret } from './secrets.js';
 import { serveStatic } from './static-files.js';
 import { receiveUpload } from './upload-route.js';
 
@@ -72,7 +73,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, name: string): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
-    if (token && !hasToken(bearer(req.headers.authorization), token)) {
+    if (token && !isSecret(bearerToken(req.headers.authorization), token)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(res, 401, { error: 'Missing or wrong token: open the URL Hearth printed, with its ?token=.' });
     }
@@ -125,7 +126,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     };
     if (!allowed(req) || !isSameOrigin(req)) return refuse('403 Forbidden');
     if (url.pathname !== '/api/events') return refuse('404 Not Found');
-    if (token && !hasToken(url.searchParams.get('token') ?? bearer(req.headers.authorization), token)) return refuse('401 Unauthorized');
+    if (token && !isSecret(url.searchParams.get('token') ?? bearerToken(req.headers.authorization), token)) return refuse('401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -167,7 +168,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   pinger.unref();
 
   try {
-    port = await listen(server, host, options.port);
+    port = await listen(server, host, options.port, 'with --port');
   } catch (error) {
     clearInterval(pinger);
     for (const off of unsubscribers) off();
@@ -187,28 +188,4 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       });
     },
   };
-}
-
-function listen(server: http.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new HearthError('port-in-use', `Port ${port} on ${host} is already in use: pick another with --port, or 0 for any free port.`, { cause: error }));
-      else reject(new HearthError('listen-failed', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
-    });
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
-function bearer(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1] ?? null;
-}
-
-function hasToken(given: string | null, token: string): boolean {
-  if (given === null) return false;
-  const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
-  return crypto.timingSafeEqual(digest(given), digest(token));
 }

@@ -1,7 +1,7 @@
 // Who may use the OpenAI gateway: anyone on this machine when it listens on loopback, only
 // holders of the API key when it listens where the LAN can reach it.
-import crypto from 'node:crypto';
 import { isLoopback } from '../api/host-check.js';
+import { bearerToken, isSecret } from '../api/secrets.js';
 
 /** Whether a gateway listening on `host` must demand an API key: any address but loopback. */
 export function keyRequiredFor(host: string): boolean {
@@ -11,9 +11,5 @@ export function keyRequiredFor(host: string): boolean {
 
 /** Whether an `Authorization` header carries `Bearer <key>`, compared in constant time. */
 export function hasApiKey(authorization: string | undefined, key: string): boolean {
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-  if (given === undefined) return false;
-  // Digests first: timingSafeEqual needs equal lengths, and the key's length must not leak either.
-  const digest = (s: string): Buffer => crypto.createHash('sha256').update(s).digest();
-  return crypto.timingSafeEqual(digest(given), digest(key));
+  return isSecret(bearerToken(authorization), key);
 }

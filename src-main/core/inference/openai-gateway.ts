@@ -5,6 +5,7 @@ import http from 'node:http';
 import { HearthError } from '../errors.js';
 import { isAllowedHost, urlHost } from '../api/host-check.js';
 import { sendJson } from '../api/http-replies.js';
+import { listen } from '../api/listen.js';
 import { hasApiKey, keyRequiredFor } from './gateway-auth.js';
 import type { ModelSlot } from './model-slot.js';
 import { readCompletionBody, type CompletionBody, type CompletionRoute } from './openai-body.js';
@@ -113,7 +114,7 @@ export async function startOpenAiGateway(options: OpenAiGatewayOptions): Promise
   }
 
   try {
-    port = await listen(server, host, options.port);
+    port = await listen(server, host, options.port, 'for the API');
   } catch (error) {
     server.close();
     throw error;
@@ -148,15 +149,3 @@ function wrongMethod(res: http.ServerResponse, allowed: string, path: string): v
   reject(res, new OpenAiError(405, `Use ${allowed} for ${path}.`, 'method_not_allowed'));
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new HearthError('port-in-use', `Port ${port} on ${host} is already in use: pick another for the API, or 0 for any free port.`, { cause: error }));
-      else reject(new HearthError('listen-failed', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
-    });
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
