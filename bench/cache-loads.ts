@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { benchModel } from './models.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { runWorker } from '../src-main/core/worker/run-worker.js';
 import { median, medianOf, timeLoad } from './measure.js';
@@ -42,9 +43,7 @@ export async function benchCacheLoads(options: { runs: number; small: boolean })
   const rpc = (endpoint: string) => ['--rpc', endpoint, '-ngl', '99'];
   try {
     const spec = options.small ? syntheticPresets.cacheSized : syntheticPresets.benchmark;
-    const model = path.join(scratch, `${spec.name}.gguf`);
-    process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
-    const { bytes } = await writeSyntheticLlama(model, spec);
+    const { file: model, bytes } = await benchModel(spec);
     process.stderr.write(`Measuring loads through one worker (${runs} runs each)…\n`);
     const local = await medianOf(runs, () => timeLoad(tools, model, ['-ngl', '0', '--no-mmap']));
     let coldRun = 0;

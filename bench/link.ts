@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { benchModel } from './models.js';
 import { HEARTH_BIN, REPO_ROOT } from '../tests/helpers/cli.js';
 import { canCreateNamespaces, createLab, type Lab, type LabHost } from '../tests/helpers/netns.js';
 import { startPart } from './lab-part.js';
@@ -198,9 +199,7 @@ async function benchGeneration(loads: number): Promise<Required<Pick<LinkBenchRe
     const models = new Map<string, string>();
     for (const { model: spec } of GENERATION_SETTINGS) {
       if (models.has(spec.name)) continue;
-      const file = path.join(scratch, `${spec.name}.gguf`);
-      await writeSyntheticLlama(file, spec);
-      models.set(spec.name, file);
+      models.set(spec.name, (await benchModel(spec)).file);
     }
     lab = await createLab({ hosts: 3, rate: '1gbit' });
     const [coordinator, ...workerHosts] = lab.hosts as [LabHost, LabHost, LabHost];

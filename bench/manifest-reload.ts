@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadOrMakeManifest } from '../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { benchModel } from './models.js';
 import { rpcManifestEnv, writeRpcManifest } from '../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { runWorker, type RunningWorker } from '../src-main/core/worker/run-worker.js';
@@ -73,9 +74,7 @@ export async function benchManifestReload(options: { runs: number }): Promise<Ma
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-manifest-'));
   try {
     const spec = syntheticPresets.benchmark;
-    const model = path.join(scratch, `${spec.name}.gguf`);
-    process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
-    const { bytes } = await writeSyntheticLlama(model, spec);
+    const { file: model, bytes } = await benchModel(spec);
     const computing = performance.now();
     // The product's own hash manifest (every core), in a data folder of the run's own.
     const { entries } = await loadOrMakeManifest({ model, dataDir: path.join(scratch, 'data') });

@@ -10,7 +10,8 @@ import { inspectModel, RPC_HASH_THRESHOLD, type ModelFacts } from '../src-main/c
 import { LANE_BYTES, LANES } from '../src-main/core/gguf/manifest/fnv-lanes-wasm.js';
 import { hashRanges, type ByteRange } from '../src-main/core/gguf/manifest/hash-ranges.js';
 import { loadOrMakeManifest } from '../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { benchModel } from './models.js';
 import { median } from './measure.js';
 
 /** The issue's goal: at least this many GB/s per core. */
@@ -60,9 +61,7 @@ export async function benchManifest(options: { runs: number }): Promise<Manifest
   const spec = syntheticPresets.benchmark;
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-manifest-'));
   try {
-    const file = path.join(scratch, `${spec.name}.gguf`);
-    process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
-    await writeSyntheticLlama(file, spec);
+    const { file } = await benchModel(spec);
     const facts = await inspectModel(file);
     const ranges: ByteRange[] = facts.tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD).map((tensor) => ({ offset: tensor.fileOffset, size: tensor.byteSize }));
     const bytes = ranges.reduce((sum, range) => sum + range.size, 0);

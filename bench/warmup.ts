@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
-import { syntheticPresets, writeSyntheticLlama } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { benchModel } from './models.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { saveIdentity } from '../src-main/core/peers/cluster/cluster-identity.js';
 import type { SplitPlan } from '../src-main/core/planner/plan-types.js';
@@ -169,9 +170,8 @@ export async function benchWarmup(options: { runs: number }): Promise<WarmupBenc
   try {
     const tools = await ensureTools();
     const upstream = await ensureUpstreamRpc();
-    const model = path.join(scratch, `${spec.name}.gguf`);
-    process.stderr.write(`Writing the synthetic model ${spec.name}…\n`);
-    modelBytes = (await writeSyntheticLlama(model, spec)).bytes;
+    const { file: model, bytes } = await benchModel(spec);
+    modelBytes = bytes;
     lab = await createLab({ hosts: 3, rate: '1gbit' });
     const [coordinator, ...workers] = lab.hosts as [LabHost, LabHost, LabHost];
     bench = {
