@@ -1,5 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../write-atomic.js';
 import { emptyStats, type CacheStats } from './cache-stats.js';
 
 /** A model whose hash manifest a coordinator registered: which entries belong to it. */
@@ -18,8 +19,6 @@ export interface CacheIndexData {
   models: Record<string, ModelRecord>;
   lifetime: CacheStats;
 }
-
-let saves = 0;
 
 /** The index file of a cache root. */
 export function indexPath(root: string): string {
@@ -57,8 +56,5 @@ function validModels(value: unknown): Record<string, ModelRecord> {
 
 /** Write the index atomically: a crash leaves the old file or the new one, never half of one. */
 export async function saveIndex(root: string, data: CacheIndexData): Promise<void> {
-  const target = indexPath(root);
-  const temp = `${target}.tmp-${process.pid}-${++saves}`;
-  await writeFile(temp, JSON.stringify(data));
-  await rename(temp, target);
+  await writeFileAtomic(indexPath(root), JSON.stringify(data));
 }

@@ -4,9 +4,9 @@
 // so a resume never re-reads (JS FNV-1a runs at about 0.2 GB/s). The data is synced before a
 // checkpoint names it, so a checkpoint never claims bytes a crash could lose; bytes past it are
 // cut off when the ingest is opened again. Nothing here is ever under an entry's name.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../write-atomic.js';
 import { isEntryName } from './entry-files.js';
 
 /** A checkpoint: the first `offset` bytes of `data` are durable and hash to `fnv` / `crc` so far. */
@@ -44,19 +44,7 @@ function statePath(root: string, hash: string): string {
 
 /** Write a checkpoint atomically and durably (temporary file, synced, renamed over the old one). */
 export async function writeIngestState(root: string, state: IngestState): Promise<void> {
-  const target = statePath(root, state.hash);
-  const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  const file = await open(temp, 'wx');
-  try {
-    await file.writeFile(`${JSON.stringify({ version: 1, ...state })}\n`);
-    await file.sync();
-    await file.close();
-    await rename(temp, target);
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(statePath(root, state.hash), `${JSON.stringify({ version: 1, ...state })}\n`, { sync: true });
 }
 
 /** Make a fresh ingest folder: an empty data file, then its first checkpoint (offset 0). */

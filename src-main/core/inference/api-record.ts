@@ -1,8 +1,9 @@
 // Where this machine's loaded model is served: written by `hearth load` (and the app) into the
 // data folder, read by `hearth chat` and the UI, so nobody has to copy an address by hand.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isProcessAlive } from '../process-alive.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /** The running coordinator's API. */
 export interface ApiRecord {
@@ -30,9 +31,7 @@ export async function readApiRecord(dataDir: string): Promise<ApiRecord | undefi
 /** Publish the API (atomically: a reader never sees half a record); returns the function that withdraws it. */
 export async function writeApiRecord(dataDir: string, record: ApiRecord): Promise<() => Promise<void>> {
   const file = recordPath(dataDir);
-  const temporary = `${file}.tmp-${process.pid}`;
-  await writeFile(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
+  await writeFileAtomic(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   return async () => {
     // Only our own record: a later coordinator may have replaced it.
     const current = await readApiRecord(dataDir);

@@ -13,11 +13,11 @@
 // full. A hash that names nothing costs a resend (the worker names what it stores by its own
 // hash); a hash that names another tensor's cache entry would load that tensor's bytes. So make
 // each entry's hash and probe from the same read of that tensor, never pair results up later.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
 import { PROBE_BYTES } from '../gguf/manifest/hash-ranges.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /** The first line of every manifest; the client refuses a file that does not start with it. */
 export const RPC_MANIFEST_HEADER = 'hearth-rpc-manifest 1';
@@ -40,8 +40,6 @@ export interface RpcManifestEntry {
 const HEX64 = /^[0-9a-f]{16}$/;
 // A tab or a line break would break the line format; NUL can never be in ggml_tensor->name.
 const BAD_NAME_CHARACTER = /[\t\n\r\0]/;
-
-let writes = 0;
 
 /**
  * The manifest's text: the header, then `<tensor>\t<size>\t<hash>\t<probe>\n` per entry.
@@ -77,20 +75,7 @@ export function formatRpcManifest(entries: readonly RpcManifestEntry[]): string 
 export async function writeRpcManifest(filePath: string, entries: readonly RpcManifestEntry[]): Promise<void> {
   const text = formatRpcManifest(entries);
   await mkdir(path.dirname(filePath), { recursive: true });
-  const temp = `${filePath}.tmp-${process.pid}-${++writes}-${randomBytes(4).toString('hex')}`;
-  try {
-    const file = await open(temp, 'wx');
-    try {
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, filePath);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(filePath, text, { sync: true });
 }
 
 /** The environment that points llama-server's RPC client at the manifest in `filePath`. */

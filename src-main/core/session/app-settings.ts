@@ -1,9 +1,9 @@
 // The app's own settings that outlive a restart (the cache cap and model folders live with the
 // cache, in its folder). Written to a temporary file and renamed, so a crash mid-write keeps
 // the previous settings; an unreadable file falls back to the defaults instead of stopping the app.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../write-atomic.js';
 
 export interface AppSettings {
   /** Offer this machine's devices to the cluster. */
@@ -33,12 +33,5 @@ export async function readAppSettings(dataDir: string): Promise<AppSettings> {
 export async function writeAppSettings(dataDir: string, settings: AppSettings): Promise<void> {
   const file = appSettingsFile(dataDir);
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify(settings, null, 2)}\n`);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(file, `${JSON.stringify(settings, null, 2)}\n`);
 }

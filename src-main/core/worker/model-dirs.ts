@@ -1,10 +1,10 @@
 // The worker's model folders (`--models DIR`, setting `modelDirs`): where this machine keeps GGUF
 // files its cache can be filled from. Kept beside the cache's index in the cache root, like the
 // cap, so they belong to the cache folder they fill.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /** More folders than anyone keeps models in; each is walked on a fill. */
 const MAX_MODEL_DIRS = 32;
@@ -26,13 +26,9 @@ export async function loadModelDirs(root: string): Promise<string[]> {
 
 /** Store the folders for a cache root atomically. */
 export async function saveModelDirs(root: string, dirs: readonly string[]): Promise<void> {
-  const target = settingsPath(root);
-  const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
   try {
-    await writeFile(temp, `${JSON.stringify({ version: 1, modelDirs: dirs })}\n`);
-    await rename(temp, target);
+    await writeFileAtomic(settingsPath(root), `${JSON.stringify({ version: 1, modelDirs: dirs })}\n`);
   } catch (error) {
-    await rm(temp, { force: true });
     throw new HearthError('settings-write', `Could not save the model folders in ${root} (${(error as Error).message}): check that the cache folder is writable.`, { cause: error });
   }
 }

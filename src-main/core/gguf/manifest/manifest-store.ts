@@ -1,11 +1,12 @@
 // Where manifests are kept (`<dataDir>/manifests/`, one JSON file per model path) and how they are
 // read back: a file that is damaged, foreign or of another version reads as absent, never as a
 // manifest. Each file carries a CRC-32C of its own contents, so a flipped digit is caught too.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Crc32c } from '../../cache/checksums.js';
 import { HearthError } from '../../errors.js';
+import { writeFileAtomic } from '../../write-atomic.js';
 import type { HashManifest, ManifestEntry } from './hash-manifest.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -53,19 +54,10 @@ function parseStoredManifest(text: string): HashManifest | undefined {
 
 /** Store `manifest` at `file` atomically: written to a temporary name, flushed, then renamed into place. */
 export async function writeStoredManifest(file: string, manifest: HashManifest): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(`${JSON.stringify({ ...canonical(manifest), crc32c: checksum(manifest) })}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
+    await writeFileAtomic(file, `${JSON.stringify({ ...canonical(manifest), crc32c: checksum(manifest) })}\n`, { sync: true });
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new HearthError('manifest-write', `could not save the hash manifest of ${manifest.file.path} in ${path.dirname(file)} (${(error as Error).message}); check that Hearth's data folder is writable`, { cause: error });
   }
 }
