@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
+import { isCachedTensor, RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
 import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
@@ -104,8 +104,10 @@ export interface WorkerShare {
   layers: string;
   tensors: number;
   bytes: number;
-  /** Tensors over llama.cpp's 10 MiB RPC cache threshold: what the cache holds. */
-  largeBytes: number;
+  /** Tensors of 1 MiB or more: what Hearth's load asks the cache for, and a pre-warm moves. */
+  cachedBytes: number;
+  /** Tensors over upstream's 10 MiB threshold: what upstream's load asks its cache for. */
+  upstreamCachedBytes: number;
 }
 
 /** What the benchmark measured, or why it could not. */
@@ -511,7 +513,8 @@ function shares(plan: SplitPlan): WorkerShare[] {
     layers: [device.layers ? `layers ${device.layers.first}-${device.layers.last}` : 'no layers', device.holdsOutput ? 'output' : null].filter(Boolean).join(' + '),
     tensors: device.tensors.length,
     bytes: device.tensors.reduce((sum, t) => sum + t.byteSize, 0),
-    largeBytes: device.tensors.filter((t) => t.byteSize > RPC_HASH_THRESHOLD).reduce((sum, t) => sum + t.byteSize, 0),
+    cachedBytes: device.tensors.filter(isCachedTensor).reduce((sum, t) => sum + t.byteSize, 0),
+    upstreamCachedBytes: device.tensors.filter((t) => t.byteSize > RPC_HASH_THRESHOLD).reduce((sum, t) => sum + t.byteSize, 0),
   }));
 }
 
@@ -552,13 +555,16 @@ export function warmupReportSection(results: WarmupBenchResults): string[] {
     lines.push(`- greedy output: **not compared** (${results.outputs.length} completion${results.outputs.length === 1 ? '' : 's'} made)`);
   }
   if (results.shares) {
-    lines.push(`- Hearth's split: ${results.shares.map((s) => `${s.worker} ${s.layers}, ${s.tensors} tensors, ${mb(s.bytes)} (${mb(s.largeBytes)} over 10 MiB, what its cache holds)`).join('; ')}`);
-    // llama.cpp's RPC cache only takes tensors over 10 MiB: the rest is sent at every load, and llama-server sends one tensor at a time.
-    const small = results.shares.reduce((sum, share) => sum + share.bytes - share.largeBytes, 0);
-    const floor = small / LINK_DATA_BYTES_PER_SECOND;
-    lines.push(`- under the 10 MiB threshold, ${mb(small)} of the workers' tensors cross the links at every load, warm or not: at 119 MB/s that alone takes ${floor.toFixed(2)} s${local === undefined ? '' : ` (${(floor / local).toFixed(2)}× the local load)`}`);
+    lines.push(`- Hearth's split: ${results.shares.map((s) => `${s.worker} ${s.layers}, ${s.tensors} tensors, ${mb(s.bytes)} (${mb(s.cachedBytes)} in tensors of 1 MiB or more, what its cache holds)`).join('; ')}`);
+    // What neither cache holds crosses the links at every load, warm or not, one tensor at a time.
+    const uncached = (cached: (share: WorkerShare) => number) => results.shares!.reduce((sum, share) => sum + share.bytes - cached(share), 0);
+    const atEveryLoad = (who: string, bytes: number) => {
+      const floor = bytes / LINK_DATA_BYTES_PER_SECOND;
+      return `${who} ${mb(bytes)} (${floor.toFixed(2)} s at 119 MB/s${local === undefined ? '' : `, ${(floor / local).toFixed(2)}× the local load`})`;
+    };
+    lines.push(`- sent at every load, warm or not: ${atEveryLoad('upstream (tensors up to its 10 MiB threshold)', uncached((share) => share.upstreamCachedBytes))}; ${atEveryLoad('Hearth (tensors under 1 MiB)', uncached((share) => share.cachedBytes))}`);
     const prewarm = byKey('hearthPrewarm')?.links;
-    if (prewarm) lines.push(`- the pre-warm moved ${prewarm.map((l, i) => `${mb(l.received)} to ${l.worker} (${(l.received / results.shares![i]!.largeBytes).toFixed(3)}× its cached share)`).join(', ')}`);
+    if (prewarm) lines.push(`- the pre-warm moved ${prewarm.map((l, i) => `${mb(l.received)} to ${l.worker} (${(l.received / results.shares![i]!.cachedBytes).toFixed(3)}× its cached share)`).join(', ')}`);
   }
   for (const key of ['hearthAfterPrewarm', 'hearthWarm'] as const) {
     const s = byKey(key);

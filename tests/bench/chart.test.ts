@@ -36,7 +36,7 @@ function fullResults(): BenchResults {
     },
     // As in a real bench-report/results.json of this machine.
     reload: {
-      model: 'hearth-benchmark', modelBytes: 1345134464, runs: 3, workerTensors: 37, workerBytes: 961544192,
+      model: 'hearth-benchmark', modelBytes: 1345134464, runs: 3, workerTensors: 37, workerBytes: 961544192, upstreamTensors: 37,
       hashing: measured(4.409477493999999, [4.104422716999998, 4.409477493999999, 4.788850211999997]),
       manifest: measured(2.7150993990000023, [2.7150993990000023, 3.0597286099999983, 2.1917624030000007]),
       ratio: 0.6157417523265406, manifestUsed: true, allHits: true, manifestSeconds: 0.5573697160000011,

@@ -22,12 +22,12 @@ describe('hearth info', () => {
     const model = await syntheticModel('cacheSized');
     const result = await runHearth(['info', model]);
     expect(result.code, result.stderr).toBe(0);
-    for (const label of ['Architecture:', 'Parameters:', 'File type:', 'File size:', 'Layers:', 'Context length:', 'Tensors:', 'Over 10.00 MiB:']) {
+    for (const label of ['Architecture:', 'Parameters:', 'File type:', 'File size:', 'Layers:', 'Context length:', 'Tensors:', '1.00 MiB or more:']) {
       expect(result.stdout).toContain(label);
     }
     expect(result.stdout).toMatch(/Architecture:\s+llama/);
     expect(result.stdout).toMatch(/File type:\s+F16/);
-    expect(result.stdout).toMatch(/Over 10\.00 MiB:\s+8 tensors/);
+    expect(result.stdout).toMatch(/1\.00 MiB or more:\s+12 tensors/);
   });
 
   it('speaks JSON with the same facts the core reads', async () => {

@@ -51,7 +51,7 @@ async function plan(modelPath: string): Promise<{ plan: SplitPlan; coverage: Pee
   return JSON.parse(result.stdout) as { plan: SplitPlan; coverage: PeerCoverage[] };
 }
 
-/** Each worker's predicted share of `modelPath`: the hashes of the large tensors the plan gives its devices. */
+/** Each worker's predicted share of `modelPath`: the hashes of the tensors of its devices that the manifest lists. */
 async function predictedShares(modelPath: string, split: SplitPlan): Promise<Map<string, { hashes: string[]; bytes: number }>> {
   const manifest = await loadOrMakeManifest({ model: modelPath, dataDir: coordinatorData });
   const byTensor = new Map(manifest.entries.map((entry) => [entry.tensor, entry]));
@@ -93,7 +93,7 @@ describe('hearth warm', () => {
       // Exactly its share crossed its link: no more (another peer's tensors), no less.
       expect(peer).toMatchObject({ state: 'done', pushedBytes: share.bytes, filledBytes: 0, fetchedBytes: 0, entries: share.hashes.length, cachedEntries: 0, bytesDone: share.bytes, bytesTotal: share.bytes });
     }
-    // Each cache holds its share and nothing else; together they are every large tensor not kept on this machine.
+    // Each cache holds its share and nothing else; together they are every listed tensor not kept on this machine.
     const manifest = await loadOrMakeManifest({ model, dataDir: coordinatorData });
     const hostTensors = new Set(before.plan.host.tensors.map((tensor) => tensor.name));
     const offHost = manifest.entries.filter((entry) => !hostTensors.has(entry.tensor)).map((entry) => entry.hash).sort();
@@ -116,7 +116,7 @@ describe('hearth warm', () => {
     for (const peer of done.peers) expect(peer).toMatchObject({ state: 'done', pushedBytes: 0, entries: 0, cachedEntries: peer.entriesTotal });
   }, 120_000);
 
-  it('leaves a load after it nothing to send: every large tensor on each worker comes from its cache, live in load-progress', async () => {
+  it('leaves a load after it nothing to send: every cached tensor on each worker comes from its cache, live in load-progress', async () => {
     const load = startHearth(['load', model, '--peers', peers, '--no-discovery', '--port', '0', '--json'], { HEARTH_DATA_DIR: coordinatorData });
     try {
       const ready = await load.next('ready');

@@ -1,26 +1,35 @@
 // What a worker's cache should hold for a model, computed from the GGUF file itself.
 import { open } from 'node:fs/promises';
 import { Fnv1a64 } from '../../src-main/core/cache/checksums.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../../src-main/core/gguf/inspect-model.js';
+import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD, type TensorFacts } from '../../src-main/core/gguf/inspect-model.js';
 
-/** One large tensor and the name llama.cpp's RPC cache gives its bytes. */
+/** One cached tensor and the name llama.cpp's RPC cache gives its bytes. */
 export interface ExpectedEntry {
   tensor: string;
   hash: string;
   size: number;
 }
 
+/** Which tensors a load caches: upstream's client asks by hash for those over its threshold; Hearth's, given the model's manifest, for every tensor it lists. */
+export type CachedBy = 'upstream' | 'manifest';
+
+const CACHED: Record<CachedBy, (tensor: TensorFacts) => boolean> = {
+  upstream: (tensor) => tensor.byteSize > RPC_HASH_THRESHOLD,
+  manifest: isCachedTensor,
+};
+
 /**
- * The entries a worker holding every offloaded layer caches: each tensor over the RPC hash
- * threshold except the token embedding, which llama.cpp keeps on the host CPU.
+ * The entries a worker holding every offloaded layer caches: each tensor the client asks for by
+ * hash, except the token embedding, which llama.cpp keeps on the host CPU. A load without a
+ * manifest (plain `llama-server --rpc`) caches what upstream does.
  */
-export async function expectedEntries(model: string): Promise<ExpectedEntry[]> {
+export async function expectedEntries(model: string, cachedBy: CachedBy = 'upstream'): Promise<ExpectedEntry[]> {
   const facts = await inspectModel(model);
   const file = await open(model, 'r');
   try {
     const entries: ExpectedEntry[] = [];
     for (const tensor of facts.tensors) {
-      if (tensor.byteSize <= RPC_HASH_THRESHOLD || tensor.name === 'token_embd.weight') continue;
+      if (!CACHED[cachedBy](tensor) || tensor.name === 'token_embd.weight') continue;
       const bytes = Buffer.alloc(tensor.byteSize);
       await file.read(bytes, 0, tensor.byteSize, tensor.fileOffset);
       entries.push({ tensor: tensor.name, hash: new Fnv1a64().update(bytes).digestHex(), size: tensor.byteSize });

@@ -105,7 +105,7 @@ export async function prewarm(page: Page, cluster: FlowCluster): Promise<void> {
   await screen.getByRole('img', { name: /Warm-up: bytes moved over time/ }).waitFor({ timeout: FLOW_WAIT_MS });
 }
 
-/** Model screen: load (every large tensor from the warm caches); Chat screen: tokens stream, then Stop ends the answer. */
+/** Model screen: load (every cached tensor from the warm caches); Chat screen: tokens stream, then Stop ends the answer. */
 export async function loadAndChat(page: Page, cluster: FlowCluster): Promise<void> {
   const model = await openTab(page, 'Model');
   await model.getByRole('button', { name: 'Load', exact: true }).click();

@@ -12,7 +12,7 @@ export const infoCommand: Command = {
     if (!file) throw usageError('hearth info needs a model file: hearth info <model.gguf>');
     if (positionals.length > 1) throw usageError(`hearth info takes one model file, got ${positionals.length}`);
     // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { inspectModel, RPC_HASH_THRESHOLD } = await import('../../core/gguf/inspect-model.js');
+    const { inspectModel, CACHED_TENSOR_MIN_BYTES } = await import('../../core/gguf/inspect-model.js');
     const facts = await inspectModel(file);
     const { tensors, ...summary } = facts;
     out.result(flags.tensors ? facts : summary, () => {
@@ -25,7 +25,7 @@ export const infoCommand: Command = {
         ['Layers', String(facts.layers ?? 'unknown')],
         ['Context length', String(facts.contextLength ?? 'unknown')],
         ['Tensors', String(facts.tensorCount)],
-        [`Over ${formatBytes(RPC_HASH_THRESHOLD)}`, `${facts.cacheable.tensors} tensors, ${formatBytes(facts.cacheable.bytes)} (kept in worker caches)`],
+        [`${formatBytes(CACHED_TENSOR_MIN_BYTES)} or more`, `${facts.cacheable.tensors} tensors, ${formatBytes(facts.cacheable.bytes)} (kept in worker caches)`],
         ['GGUF version', String(facts.ggufVersion)],
       ]);
       if (!flags.tensors) return text;

@@ -64,7 +64,7 @@ export const loadCommand: Command = {
       const withdraw = await writeApiRecord(dataDir, { pid: process.pid, baseUrl: gateway.baseUrl, apiKey: apiKey ?? null, modelId });
       out.event(
         { event: 'ready', api: gateway.baseUrl, apiKey: apiKey ?? null, model: modelId, plan, skipped: links.skipped, hashes, cache },
-        [describePlan(plan, links.skipped), '', describeHashes(hashes), ...cache.map((peer) => `${peer.peer}: ${peer.entriesFromCache} of ${peer.entriesTotal} large tensors from its cache, ${peer.entriesTransferred} sent (${formatBytes(peer.bytesTransferred)} over the link)`), `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
+        [describePlan(plan, links.skipped), '', describeHashes(hashes), ...cache.map((peer) => `${peer.peer}: ${peer.entriesFromCache} of ${peer.entriesTotal} cached tensors from its cache, ${peer.entriesTransferred} sent (${formatBytes(peer.bytesTransferred)} over the link)`), `Serving ${modelId} at ${gateway.baseUrl} (OpenAI-compatible)${apiKey ? ` with API key ${apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
       );
       slot.on('status', (status: SlotStatus) => {
         if (status.state === 'failed') out.event({ event: 'failed', reason: status.reason, logTail: status.logTail }, `llama-server failed: ${status.reason}\n${status.logTail.join('\n')}`);
@@ -87,7 +87,7 @@ function describeLoadCache(peers: readonly LoadCacheProgress[]): string {
 }
 
 function describeHashes(use: RpcManifestUse | null): string {
-  if (!use) return 'Large tensors: none sent over RPC.';
-  if (use.refused) return `Large tensors: the precomputed hashes were refused (${use.refused}), so llama.cpp hashed them itself.`;
-  return `Large tensors: ${use.fromManifest} took their precomputed hash, ${use.hashed} were hashed at load.`;
+  if (!use) return 'Cached tensors: none sent over RPC.';
+  if (use.refused) return `Cached tensors: the precomputed hashes were refused (${use.refused}), so llama.cpp hashed them itself.`;
+  return `Cached tensors: ${use.fromManifest} took their precomputed hash, ${use.hashed} were hashed at load.`;
 }

@@ -4,7 +4,7 @@ import { openMemberLinks } from '../../core/inference/member-links.js';
 import { hearthPaths } from '../../core/paths.js';
 import { measureCoverage } from '../../core/warmup/coverage.js';
 import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
-import { peerShares, planGivesPeersLargeTensors } from '../../core/warmup/peer-shares.js';
+import { peerShares, planGivesPeersCachedTensors } from '../../core/warmup/peer-shares.js';
 import { usageError, type Command } from '../command.js';
 import { untilStopped } from '../long-running.js';
 import { describeCoverage, describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
@@ -27,8 +27,8 @@ export const planCommand: Command = {
     const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
     try {
       const plan = await planModel({ model, tools, members: links.members, options });
-      // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a large tensor.
-      const manifest = planGivesPeersLargeTensors(plan)
+      // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a cached tensor.
+      const manifest = planGivesPeersCachedTensors(plan)
         ? await loadOrMakeManifest({
           model: plan.model.path,
           dataDir,

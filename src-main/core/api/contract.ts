@@ -53,12 +53,12 @@ export interface MachineStatus {
   worker: WorkerStatus;
 }
 
-/** How much of one peer's share of a plan its cache already holds (the large tensors the plan puts on its devices). */
+/** How much of one peer's share of a plan its cache already holds (the cached tensors the plan puts on its devices). */
 export interface PeerCoverage {
   peerId: string;
   /** The peer's name, for people. */
   peer: string;
-  /** Cache entries (large tensors, one per distinct content) the plan puts on this peer, and their bytes. */
+  /** Cache entries (cached tensors, one per distinct content) the plan puts on this peer, and their bytes. */
   shareEntries: number;
   shareBytes: number;
   /** Of those, what its cache holds now. */
@@ -99,12 +99,12 @@ export interface WarmupProgress {
 export interface LoadCacheProgress {
   peerId: string;
   peer: string;
-  /** Large tensors the plan puts on this peer. */
+  /** Cached tensors the plan puts on this peer. */
   entriesTotal: number;
-  /** Large tensors it loaded from its cache so far, and their bytes. */
+  /** Cached tensors it loaded from its cache so far, and their bytes. */
   entriesFromCache: number;
   bytesFromCache: number;
-  /** Large tensors the coordinator had to send so far. */
+  /** Cached tensors the coordinator had to send so far. */
   entriesTransferred: number;
   /** Bytes through this machine's RPC link to the peer since the load began (all tensors and protocol). */
   bytesTransferred: number;

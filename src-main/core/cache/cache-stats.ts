@@ -2,9 +2,9 @@ import type { ServerCacheEvent } from './cache-events.js';
 
 /** What the cache did for loads: counted from the RPC server's own events, never assumed. */
 export interface CacheStats {
-  /** Large tensors served from the worker's disk. */
+  /** Cached tensors served from the worker's disk. */
   hits: number;
-  /** Large tensors the client had to send. */
+  /** Cached tensors the client had to send. */
   misses: number;
   /** Bytes loaded from the cache instead of the network. */
   bytesFromCache: number;

@@ -3,8 +3,20 @@ import { readGgufFileInfo } from './gguf-file-info.js';
 import { HearthError } from '../errors.js';
 import { elementCount, fileTypeName, tensorByteSize } from './ggml-types.js';
 
-/** llama.cpp's RPC client sends a hash instead of the data for tensors larger than this (ggml-rpc.cpp `HASH_THRESHOLD`). */
+/** Upstream llama.cpp's RPC client sends a hash instead of the data for tensors larger than this (ggml-rpc.cpp `HASH_THRESHOLD`). */
 export const RPC_HASH_THRESHOLD = 10 * 1024 * 1024;
+
+/**
+ * Hearth caches every tensor of at least this size: its patched RPC client sends by hash every
+ * tensor the manifest lists, however small (patch 0005). Below it, the round trip that asks
+ * costs about what sending the bytes does.
+ */
+export const CACHED_TENSOR_MIN_BYTES = 1024 * 1024;
+
+/** Whether Hearth keeps this tensor in worker caches (and lists it in the model's manifest). */
+export function isCachedTensor(tensor: { byteSize: number }): boolean {
+  return tensor.byteSize >= CACHED_TENSOR_MIN_BYTES;
+}
 
 /** One tensor of a model and where its bytes sit in the file. */
 export interface TensorFacts {
@@ -77,7 +89,7 @@ export async function inspectGguf(filePath: string): Promise<{ facts: ModelFacts
   if (tensors.length !== header.tensorCount) throw fail(`the header announces ${header.tensorCount} tensors but describes ${tensors.length}`);
 
   const arch = info.architectureMetadata as { block_count?: number; context_length?: number };
-  const cacheable = tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
+  const cacheable = tensors.filter(isCachedTensor);
   const facts: ModelFacts = {
     path: filePath,
     fileBytes,

@@ -69,7 +69,7 @@ export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   return manifest;
 }
 
-/** A model's id in workers' caches: its content (the large tensors' hashes), not its file name. */
+/** A model's id in workers' caches: its content (the cached tensors' hashes), not its file name. */
 function cacheModelId(manifest: HashManifest): string {
   const digest = createHash('sha256');
   for (const entry of manifest.entries) digest.update(`${entry.hash}\n`);

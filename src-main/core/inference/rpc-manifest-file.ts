@@ -1,6 +1,6 @@
 // The file that hands a model's precomputed tensor hashes to llama.cpp's RPC client (Hearth's
 // patch 0003-rpc-client-precomputed-hashes): with HEARTH_RPC_MANIFEST naming it, llama-server
-// sends these hashes instead of reading and hashing every large tensor at each load.
+// sends these hashes instead of reading and hashing every cached tensor at each load.
 //
 // What the client does with it: for a set of a whole tensor over 10 MiB whose name and size
 // match an entry, it computes the probe from the data (8 KiB read) and, if it matches, sends the

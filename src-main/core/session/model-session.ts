@@ -19,7 +19,7 @@ import { assertPlanFits } from '../planner/plan-split.js';
 import type { PlanOptions, SplitPlan } from '../planner/plan-types.js';
 import { CoverageWatch } from '../warmup/coverage-watch.js';
 import { watchLoadCache } from '../warmup/load-cache-watch.js';
-import { peerShares, planGivesPeersLargeTensors, type PeerShare } from '../warmup/peer-shares.js';
+import { peerShares, planGivesPeersCachedTensors, type PeerShare } from '../warmup/peer-shares.js';
 import { warmUp } from '../warmup/warm-up.js';
 import { ByteSamples } from './byte-samples.js';
 import { SharedManifest } from './shared-manifest.js';
@@ -197,7 +197,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     }
   }
 
-  /** Coverage needs each large tensor's hash: made once per model file, then the peers are asked every second while the model is open. */
+  /** Coverage needs each cached tensor's hash: made once per model file, then the peers are asked every second while the model is open. */
   async #watchCoverage(planned: Planned, generation: number): Promise<void> {
     const shares = await this.#shares(planned).catch(() => []);
     if (generation !== this.#generation || shares.length === 0) return;
@@ -210,7 +210,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 
   async #shares(planned: Planned, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<PeerShare[]> {
-    if (!planGivesPeersLargeTensors(planned.plan)) return [];
+    if (!planGivesPeersCachedTensors(planned.plan)) return [];
     return peerShares(planned.plan, await this.#manifest.of(planned.plan.model.path, onHashing, signal), planned.links.members);
   }
 

@@ -1,5 +1,5 @@
 // The open model's hash manifest, made once and shared: coverage, a pre-warm and a load all need
-// it, and making it hashes every large tensor on every core. Whoever asks while it is being made
+// it, and making it hashes every cached tensor on every core. Whoever asks while it is being made
 // waits on the same making and hears its progress; a new model aborts the old one's.
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import type { ManifestRequest } from '../gguf/manifest/load-or-make-manifest.js';

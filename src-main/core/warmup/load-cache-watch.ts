@@ -1,10 +1,10 @@
-// While llama-server loads: each peer's large tensors served from its own cache versus sent over
+// While llama-server loads: each peer's cached tensors served from its own cache versus sent over
 // the link, live. The worker counts hits and misses of the RPC connection open now
 // (`currentLoad` in `GET /v1/cache`, from the RPC server's own cache events); the bytes sent are
 // counted on this machine's end of the link, since the worker adds up the bytes it received only
 // when the connection closes.
 import type { LoadCacheProgress } from '../api/contract.js';
-import { RPC_HASH_THRESHOLD } from '../gguf/inspect-model.js';
+import { isCachedTensor } from '../gguf/inspect-model.js';
 import type { SplitPlan } from '../planner/plan-types.js';
 import type { CachePeer } from './peer-shares.js';
 
@@ -29,12 +29,12 @@ interface LoadCounts {
   bytesFromCache: number;
 }
 
-/** Watch each member the plan gives large tensors, until `stop()`; `onProgress` hears of each change. */
+/** Watch each member the plan gives cached tensors, until `stop()`; `onProgress` hears of each change. */
 export function watchLoadCache(options: { plan: SplitPlan; members: readonly LoadWatchPeer[]; onProgress?: (progress: LoadCacheProgress) => void; intervalMs?: number }): LoadCacheWatch {
   const peers = options.members
     .map((peer) => ({
       peer,
-      total: options.plan.devices.filter((device) => device.device.peerId === peer.id).flatMap((device) => device.tensors).filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD).length,
+      total: options.plan.devices.filter((device) => device.device.peerId === peer.id).flatMap((device) => device.tensors).filter(isCachedTensor).length,
       bytesAtStart: peer.rpcStats?.().bytesUp ?? 0,
       loadsAtStart: null as number | null,
       progress: null as LoadCacheProgress | null,

@@ -1,7 +1,7 @@
-// Which cache entries a plan puts on each peer: the large tensors of the devices it holds, by
+// Which cache entries a plan puts on each peer: the cached tensors of the devices it holds, by
 // the content hash llama.cpp's RPC client will ask the peer's cache for.
 import type { HashManifest, ManifestEntry } from '../gguf/manifest/hash-manifest.js';
-import { RPC_HASH_THRESHOLD } from '../gguf/inspect-model.js';
+import { isCachedTensor } from '../gguf/inspect-model.js';
 import type { SplitPlan } from '../planner/plan-types.js';
 
 /** A member peer as the warm-up needs it: who, and its control API through the secure link. */
@@ -20,12 +20,12 @@ export interface PeerShare {
   bytes: number;
 }
 
-/** Whether the plan puts any tensor a worker cache holds (over the RPC threshold) on a peer: only then do shares, and so the manifest's hashing, matter. */
-export function planGivesPeersLargeTensors(plan: SplitPlan): boolean {
-  return plan.devices.some((device) => device.device.peerId !== null && device.tensors.some((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD));
+/** Whether the plan puts any tensor a worker cache holds on a peer: only then do shares, and so the manifest's hashing, matter. */
+export function planGivesPeersCachedTensors(plan: SplitPlan): boolean {
+  return plan.devices.some((device) => device.device.peerId !== null && device.tensors.some(isCachedTensor));
 }
 
-/** Each member's share of the plan, in member order; members the plan gives no large tensor are left out. */
+/** Each member's share of the plan, in member order; members the plan gives no cached tensor are left out. */
 export function peerShares(plan: SplitPlan, manifest: HashManifest, members: readonly CachePeer[]): PeerShare[] {
   const byTensor = new Map(manifest.entries.map((entry) => [entry.tensor, entry]));
   const shares: PeerShare[] = [];

@@ -1,4 +1,4 @@
-// The GGUF files in this machine's model folders, indexed by the content hashes of their large
+// The GGUF files in this machine's model folders, indexed by the content hashes of their cached
 // tensors (the names the cache gives them), so the cache can be filled from a local copy of a
 // model whatever its file is called. Indexed lazily: a file's manifest is read (or made, once,
 // and kept in the data folder by loadOrMakeManifest) only when a wanted hash is still unfound.

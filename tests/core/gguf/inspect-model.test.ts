@@ -2,7 +2,7 @@ import { copyFile, mkdir, open, readFile, truncate, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticPresets } from '../../../src-main/core/gguf/synthetic/llama-model.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
+import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
 import { isHearthError } from '../../../src-main/core/errors.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 
@@ -37,12 +37,18 @@ describe('inspectModel', () => {
       parameterCount: expectedParameters(spec),
     });
     expect(facts.fileBytes).toBe((await readFile(file)).length);
-    // ffn matrices (3 per layer), token_embd and output are over 10 MiB in this preset; attention is not.
+    // ffn matrices (3 per layer), token_embd and output are over upstream's 10 MiB in this preset;
+    // attention q and output (2 MiB) are under it but cached by Hearth; k, v (512 KiB) and the norms are not.
     const over = facts.tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
     expect(over.map((tensor) => tensor.name).sort()).toEqual(
       ['output.weight', 'token_embd.weight', ...Array.from({ length: spec.layers }, (_, i) => ['gate', 'up', 'down'].map((m) => `blk.${i}.ffn_${m}.weight`)).flat()].sort(),
     );
-    expect(facts.cacheable).toEqual({ tensors: over.length, bytes: over.reduce((sum, tensor) => sum + tensor.byteSize, 0) });
+    const cached = facts.tensors.filter((tensor) => tensor.byteSize >= 2 ** 20);
+    expect(cached.map((tensor) => tensor.name).sort()).toEqual(
+      [...over.map((tensor) => tensor.name), ...Array.from({ length: spec.layers }, (_, i) => [`blk.${i}.attn_q.weight`, `blk.${i}.attn_output.weight`]).flat()].sort(),
+    );
+    expect(facts.tensors.filter(isCachedTensor)).toEqual(cached);
+    expect(facts.cacheable).toEqual({ tensors: cached.length, bytes: cached.reduce((sum, tensor) => sum + tensor.byteSize, 0) });
     // The last tensor ends at the end of the file: sizes and offsets are exact.
     const end = Math.max(...facts.tensors.map((tensor) => tensor.fileOffset + tensor.byteSize));
     expect(end).toBe(facts.fileBytes);

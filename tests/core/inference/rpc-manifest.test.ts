@@ -1,5 +1,6 @@
-// The RPC client's precomputed hashes (patch 0003-rpc-client-precomputed-hashes): a real
-// llama-server with HEARTH_RPC_MANIFEST → a real Hearth worker with its cache, on loopback.
+// The RPC client's precomputed hashes (patch 0003-rpc-client-precomputed-hashes), and the smaller
+// tensors a manifest lists going by hash and into the cache too (patch 0005): a real llama-server
+// with HEARTH_RPC_MANIFEST → a real Hearth worker with its cache, on loopback.
 import { existsSync } from 'node:fs';
 import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
 import { isEntryName } from '../../../src-main/core/cache/entry-files.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
+import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
 import { syntheticPresets, writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic/llama-model.js';
 import {
   formatRpcManifest,
@@ -50,8 +51,10 @@ let tools: LlamaTools;
 let model: string;
 /** The manifest of the model, computed here from the file, independently of the client. */
 let entries: RpcManifestEntry[];
-/** The entries a worker holding every offloaded layer caches (all large tensors but the token embedding). */
+/** The entries a worker holding every offloaded layer caches with the manifest (every listed tensor but the token embedding). */
 let expected: ExpectedEntry[];
+/** The ones it caches without (or with a refused) manifest: upstream's, over its hash threshold. */
+let upstream: ExpectedEntry[];
 let local: Completion;
 let manifests: string;
 
@@ -61,13 +64,13 @@ function probeOf(bytes: Uint8Array): string {
   return new Fnv1a64().update(bytes.subarray(0, n)).update(bytes.subarray(bytes.length - n)).digestHex();
 }
 
-/** The manifest entry of every tensor over the RPC hash threshold, read from the GGUF file. */
+/** The manifest entry of every tensor Hearth caches, read from the GGUF file. */
 async function manifestEntries(file: string): Promise<RpcManifestEntry[]> {
   const facts = await inspectModel(file);
   const handle = await open(file, 'r');
   try {
     const result: RpcManifestEntry[] = [];
-    for (const tensor of facts.tensors.filter((t) => t.byteSize > RPC_HASH_THRESHOLD)) {
+    for (const tensor of facts.tensors.filter(isCachedTensor)) {
       const bytes = Buffer.alloc(tensor.byteSize);
       await handle.read(bytes, 0, tensor.byteSize, tensor.fileOffset);
       result.push({ tensor: tensor.name, size: tensor.byteSize, hash: new Fnv1a64().update(bytes).digestHex(), probe: probeOf(bytes) });
@@ -121,7 +124,8 @@ beforeAll(async () => {
   model = await syntheticModel('cacheSized');
   manifests = scratchDir('hearth-manifests-');
   entries = await manifestEntries(model);
-  expected = await expectedEntries(model);
+  expected = await expectedEntries(model, 'manifest');
+  upstream = await expectedEntries(model, 'upstream');
   local = await localCompletion(tools, model, PROMPT, TOKENS);
 });
 
@@ -169,6 +173,8 @@ describe('loads with a manifest, through a Hearth worker', () => {
   /** A tensor the client sets later, where a bad entry is not caught by the full check. */
   let later: ExpectedEntry;
   let warmBytesWithManifest: number;
+  /** Sets that go by hash when the manifest is refused at the first one: that one, then upstream's. */
+  const hashedOnceFirstRefused = (): number => upstream.length + (upstream.some((entry) => entry.tensor === first) ? 0 : 1);
 
   beforeAll(async () => {
     worker = await startTestWorker();
@@ -176,7 +182,9 @@ describe('loads with a manifest, through a Hearth worker', () => {
   });
   afterAll(() => worker?.stop());
 
-  it('a cold then a warm load take every large tensor\'s hash from the manifest, and the warm one hits every entry', async () => {
+  it('a cold then a warm load take every listed tensor\'s hash from the manifest, the smaller ones too, and the warm one hits every entry', async () => {
+    // The manifest lists tensors under upstream's threshold, which upstream would always send.
+    expect(expected.filter((entry) => entry.size <= RPC_HASH_THRESHOLD).length).toBeGreaterThan(0);
     const cold = await loadThrough(worker, good);
     expect(cold.completion).toEqual(local);
     expect(cold.client.summary).toEqual({ path: good, fromManifest: expected.length, hashed: 0, refused: 'none' });
@@ -195,12 +203,16 @@ describe('loads with a manifest, through a Hearth worker', () => {
     warmBytesWithManifest = warm.load.bytesReceived;
   });
 
-  it('without a manifest the client says nothing and sends exactly the same bytes', async () => {
+  it('without a manifest the client says nothing and does as upstream: it sends the smaller tensors again', async () => {
     const plain = await loadThrough(worker);
     expect(plain.completion).toEqual(local);
     expect(plain.client.lines).toEqual([]);
-    expect(plain.load).toMatchObject({ hits: expected.length, misses: 0, stores: 0 });
-    expect(plain.load.bytesReceived).toBe(warmBytesWithManifest);
+    expect(plain.load).toMatchObject({ hits: upstream.length, misses: 0, stores: 0 });
+    // Each of those tensors went as a set (tensor, offset, its bytes) instead of a hash request
+    // (tensor, offset, an 8-byte hash): exactly its bytes less 8 more on the wire.
+    const smaller = expected.filter((entry) => !upstream.some((large) => large.tensor === entry.tensor));
+    const extra = plain.load.bytesReceived - warmBytesWithManifest;
+    expect(extra).toBe(smaller.reduce((sum, entry) => sum + entry.size - 8, 0));
   });
 
   it('refuses a manifest with one wrong probe, and hashes from then on', async () => {
@@ -209,10 +221,13 @@ describe('loads with a manifest, through a Hearth worker', () => {
     expect(run.completion).toEqual(local);
     expect(run.client.summary?.refused).toMatch(new RegExp(`^probe mismatch on ${later.tensor.replaceAll('.', '\\.')} `));
     expect(run.client.lines.filter((line) => line.includes(': refused: '))).toHaveLength(1);
-    // The tensors before it had matching probes and used their entries; it and all after were hashed.
-    expect(run.client.summary!.fromManifest + run.client.summary!.hashed).toBe(expected.length);
-    expect(run.client.summary!.hashed).toBeGreaterThanOrEqual(1);
-    expect(run.load).toMatchObject({ hits: expected.length, misses: 0 });
+    // The tensors before it had matching probes and used their entries; it and the large ones after were
+    // hashed, and the smaller ones after it were sent (as upstream does): every hash asked for hit.
+    const { fromManifest, hashed } = run.client.summary!;
+    expect(hashed).toBeGreaterThanOrEqual(1);
+    expect(fromManifest + hashed).toBeGreaterThanOrEqual(upstream.length);
+    expect(fromManifest + hashed).toBeLessThanOrEqual(expected.length);
+    expect(run.load).toMatchObject({ hits: fromManifest + hashed, misses: 0 });
   });
 
   it('refuses the manifest of another model with the same tensor names and sizes at its first tensor', async () => {
@@ -223,10 +238,10 @@ describe('loads with a manifest, through a Hearth worker', () => {
     const file = await manifestFile('other-model', other);
     const run = await loadThrough(worker, file);
     expect(run.completion).toEqual(local);
-    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: expected.length });
+    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: hashedOnceFirstRefused() });
     expect(run.client.summary?.refused).toContain(`probe mismatch on ${first} (the manifest was not made from this model file)`);
     expect(run.client.checked).toEqual([]);
-    expect(run.load).toMatchObject({ hits: expected.length, misses: 0 });
+    expect(run.load).toMatchObject({ hits: hashedOnceFirstRefused(), misses: 0 });
   });
 
   it('a wrong hash with a right probe on the first tensor fails its full check: refused', async () => {
@@ -234,9 +249,9 @@ describe('loads with a manifest, through a Hearth worker', () => {
     const file = await manifestFile('wrong-first-hash', changed(first, { hash: flipped(entry.hash) }));
     const run = await loadThrough(worker, file);
     expect(run.completion).toEqual(local);
-    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: expected.length });
+    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: hashedOnceFirstRefused() });
     expect(run.client.summary?.refused).toBe(`hash mismatch on ${first} checked in full: the manifest says ${flipped(entry.hash)}, the data hashes to ${entry.hash}`);
-    expect(run.load).toMatchObject({ hits: expected.length, misses: 0 });
+    expect(run.load).toMatchObject({ hits: hashedOnceFirstRefused(), misses: 0 });
   });
 
   it('a later tensor carrying the hash of another tensor in the manifest is refused when the file is read', async () => {
@@ -248,9 +263,9 @@ describe('loads with a manifest, through a Hearth worker', () => {
     await writeFile(file, `${RPC_MANIFEST_HEADER}\n${list.map((e) => `${e.tensor}\t${e.size}\t${e.hash}\t${e.probe}\n`).join('')}`);
     const run = await loadThrough(worker, file);
     expect(run.completion).toEqual(local);
-    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: expected.length });
+    expect(run.client.summary).toMatchObject({ fromManifest: 0, hashed: upstream.length });
     expect(run.client.summary?.refused).toMatch(/^malformed: line \d+: tensor (\S+) has the hash of (\S+), whose bytes differ$/);
-    expect(run.load).toMatchObject({ hits: expected.length, misses: 0 });
+    expect(run.load).toMatchObject({ hits: upstream.length, misses: 0 });
   });
 
   it('a wrong hash naming nothing on a later tensor costs one resend, never wrong weights', async () => {
@@ -279,8 +294,8 @@ describe('loads with a manifest, through a Hearth worker', () => {
     if (text !== null) await writeFile(file, text);
     const run = await loadThrough(worker, file);
     expect(run.completion).toEqual(local);
-    expect(run.client.summary).toMatchObject({ path: file, fromManifest: 0, hashed: expected.length });
+    expect(run.client.summary).toMatchObject({ path: file, fromManifest: 0, hashed: upstream.length });
     expect(run.client.summary?.refused).toMatch(reason);
-    expect(run.load).toMatchObject({ hits: expected.length, misses: 0 });
+    expect(run.load).toMatchObject({ hits: upstream.length, misses: 0 });
   });
 });

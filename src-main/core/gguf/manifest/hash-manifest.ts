@@ -1,8 +1,9 @@
 // The hash manifest of a model file: the FNV-1a 64 llama.cpp's RPC client would compute for each
-// large tensor (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`, sent as SET_TENSOR_HASH for tensors over
-// `HASH_THRESHOLD`), tied to the exact file it was made from.
+// tensor Hearth caches (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`, sent as SET_TENSOR_HASH: upstream
+// for tensors over `HASH_THRESHOLD`, Hearth's patched client for every tensor listed here), tied to
+// the exact file it was made from.
 
-/** One tensor over the threshold: where its bytes sit, their FNV-1a 64 and a cheap probe, as 16 lowercase hex digits. */
+/** One tensor of at least the threshold's size: where its bytes sit, their FNV-1a 64 and a cheap probe, as 16 lowercase hex digits. */
 export interface ManifestEntry {
   tensor: string;
   /** Absolute offset of the tensor's data in the file. */
@@ -22,11 +23,11 @@ export interface ManifestFile {
   ino: number;
 }
 
-/** Every large tensor's hash, for one version of one model file. */
+/** Every cached tensor's hash, for one version of one model file. */
 export interface HashManifest {
   version: 1;
   file: ManifestFile;
-  /** Tensors larger than this many bytes are listed (llama.cpp's RPC hash threshold when it was made). */
+  /** Tensors of at least this many bytes are listed (`CACHED_TENSOR_MIN_BYTES` when it was made). */
   threshold: number;
   /** In file order. */
   entries: ManifestEntry[];

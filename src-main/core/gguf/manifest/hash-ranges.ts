@@ -1,4 +1,4 @@
-// Hash byte ranges of a file (a model's large tensors) with FNV-1a 64 on worker threads: one per
+// Hash byte ranges of a file (a model's cached tensors) with FNV-1a 64 on worker threads: one per
 // core, each reading chunks straight into its WebAssembly memory and hashing up to four tensors
 // side by side (see fnv-lanes-wasm.ts). Threads take the next tensor, largest first, from a shared
 // counter, so one big tensor never waits behind many small ones.

@@ -2,7 +2,7 @@
 // inode of its real path), otherwise made again on every core and stored for next time.
 import { realpath, stat } from 'node:fs/promises';
 import { HearthError } from '../../errors.js';
-import { inspectModel, RPC_HASH_THRESHOLD, type ModelFacts, type TensorFacts } from '../inspect-model.js';
+import { CACHED_TENSOR_MIN_BYTES, inspectModel, isCachedTensor, type ModelFacts, type TensorFacts } from '../inspect-model.js';
 import type { HashManifest, ManifestFile } from './hash-manifest.js';
 import { hashRanges, type HashProgress } from './hash-ranges.js';
 import { readStoredManifest, storedManifestPath, writeStoredManifest } from './manifest-store.js';
@@ -27,14 +27,14 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
   const target = storedManifestPath(request.dataDir, file.path);
   const stored = await readStoredManifest(target);
   const facts = typeof request.model === 'string' ? undefined : request.model;
-  if (stored && sameFile(stored.file, file) && stored.threshold === RPC_HASH_THRESHOLD && (!facts || sameTensors(stored, facts))) {
+  if (stored && sameFile(stored.file, file) && stored.threshold === CACHED_TENSOR_MIN_BYTES && (!facts || sameTensors(stored, facts))) {
     return stored;
   }
 
   const model = facts ?? (await inspectModel(modelPath));
-  const large = model.tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
-  checkFits(modelPath, large, file.size);
-  const digests = await hashRanges(file.path, large.map((tensor) => ({ offset: tensor.fileOffset, size: tensor.byteSize })), {
+  const cached = model.tensors.filter(isCachedTensor);
+  checkFits(modelPath, cached, file.size);
+  const digests = await hashRanges(file.path, cached.map((tensor) => ({ offset: tensor.fileOffset, size: tensor.byteSize })), {
     threads: request.threads,
     onProgress: request.onProgress,
     signal: request.signal,
@@ -46,8 +46,8 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
   const manifest: HashManifest = {
     version: 1,
     file,
-    threshold: RPC_HASH_THRESHOLD,
-    entries: large.map((tensor, index) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize, ...digests[index]! })),
+    threshold: CACHED_TENSOR_MIN_BYTES,
+    entries: cached.map((tensor, index) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize, ...digests[index]! })),
   };
   await writeStoredManifest(target, manifest);
   return manifest;
@@ -82,10 +82,10 @@ function checkFits(modelPath: string, tensors: readonly TensorFacts[], fileBytes
   }
 }
 
-/** Whether a stored manifest lists exactly the facts' large tensors, where they sit. */
+/** Whether a stored manifest lists exactly the facts' cached tensors, where they sit. */
 function sameTensors(manifest: HashManifest, facts: ModelFacts): boolean {
-  const large = facts.tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
-  return large.length === manifest.entries.length && large.every((tensor, index) => {
+  const cached = facts.tensors.filter(isCachedTensor);
+  return cached.length === manifest.entries.length && cached.every((tensor, index) => {
     const entry = manifest.entries[index]!;
     return entry.tensor === tensor.name && entry.offset === tensor.fileOffset && entry.size === tensor.byteSize;
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
 import { isHearthError } from '../../../../src-main/core/errors.js';
-import { inspectModel, RPC_HASH_THRESHOLD } from '../../../../src-main/core/gguf/inspect-model.js';
+import { CACHED_TENSOR_MIN_BYTES, inspectModel } from '../../../../src-main/core/gguf/inspect-model.js';
 import { manifestMatchesFile, type HashManifest } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
 import { loadOrMakeManifest, type ManifestRequest } from '../../../../src-main/core/gguf/manifest/load-or-make-manifest.js';
 import { storedManifestPath } from '../../../../src-main/core/gguf/manifest/manifest-store.js';
@@ -36,16 +36,17 @@ beforeAll(async () => {
 });
 
 describe('the manifest of a model', () => {
-  it('lists every tensor over 10 MiB, in file order, with its FNV-1a 64 as the JS reference computes it', async () => {
+  it('lists every tensor of 1 MiB or more, in file order, with its FNV-1a 64 as the JS reference computes it', async () => {
     const spec = syntheticPresets.cacheSized;
     const facts = await inspectModel(original);
-    const large = facts.tensors.filter((tensor) => tensor.byteSize > RPC_HASH_THRESHOLD);
-    expect(large).toHaveLength(3 * spec.layers + 2); // ffn gate/up/down per layer, token_embd, output
-    expect(first.entries.map(({ tensor, offset, size }) => ({ tensor, offset, size }))).toEqual(large.map((tensor) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize })));
+    const listed = facts.tensors.filter((tensor) => tensor.byteSize >= 2 ** 20);
+    // ffn gate/up/down (11 MiB) and attn q/output (2 MiB) per layer, token_embd, output; not attn k/v (512 KiB) nor the norms
+    expect(listed).toHaveLength(5 * spec.layers + 2);
+    expect(first.entries.map(({ tensor, offset, size }) => ({ tensor, offset, size }))).toEqual(listed.map((tensor) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize })));
     const info = await stat(original);
-    expect(first).toMatchObject({ version: 1, threshold: RPC_HASH_THRESHOLD, file: { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino } });
+    expect(first).toMatchObject({ version: 1, threshold: CACHED_TENSOR_MIN_BYTES, file: { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino } });
     // The test helper hashes with Fnv1a64 (all but token_embd, which workers never cache).
-    const reference = await expectedEntries(original);
+    const reference = await expectedEntries(original, 'manifest');
     const byTensor = new Map(first.entries.map((entry) => [entry.tensor, entry.hash]));
     for (const entry of reference) expect(byTensor.get(entry.tensor), entry.tensor).toBe(entry.hash);
     const embd = first.entries.find((entry) => entry.tensor === 'token_embd.weight')!;

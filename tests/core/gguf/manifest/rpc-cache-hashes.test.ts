@@ -1,11 +1,13 @@
 // The manifest's hashes are the names a real `ggml-rpc-server -c` gives its cache entries: load a
-// model through a real worker with a real llama-server and compare the files it wrote.
+// model through a real worker with a real llama-server given the manifest, as `hearth load` does,
+// and compare the files it wrote (named by the worker's own hash of the bytes it received).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isEntryName } from '../../../../src-main/core/cache/entry-files.js';
 import type { HashManifest } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
 import { loadOrMakeManifest } from '../../../../src-main/core/gguf/manifest/load-or-make-manifest.js';
+import { rpcManifestEnv, writeRpcManifest } from '../../../../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools } from '../../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../../src-main/core/worker/run-worker.js';
 import { eventually } from '../../../helpers/expected-cache.js';
@@ -25,9 +27,12 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.stop());
 
-it('hashes every large tensor exactly as llama.cpp names the cache entries it writes', async () => {
+it('hashes every listed tensor exactly as llama.cpp names the cache entries it writes', async () => {
   const tools = await ensureTools();
-  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
+  const rpcManifest = path.join(scratchDir('hearth-rpc-manifest-'), 'model.manifest');
+  await writeRpcManifest(rpcManifest, manifest.entries);
+  const env = { ...tools.env, ...rpcManifestEnv(rpcManifest) };
+  const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
   await server.stop();
 
   // token_embd.weight stays on the host CPU (llama.cpp never offloads it), so no worker caches it.
