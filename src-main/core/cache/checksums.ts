@@ -1,7 +1,7 @@
 // Streaming checksums for tensor cache entries, in plain 32-bit JS arithmetic: BigInt in a
 // per-byte loop is about 20x slower (29 MB/s), and entries are hundreds of MiB.
 
-/** FNV-1a 64-bit, as llama.cpp names its cache files (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`). */
+/** FNV-1a 64-bit, as llama.cpp names its cache files (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`), in plain JS: the reference the tests check the WebAssembly hashes against, and the benchmark's baseline. The worker hashes with `WasmFnv1a64` (wasm-fnv.ts), 2-4x faster. */
 export class Fnv1a64 {
   // The 64-bit state: a signed 32-bit high half and the low half as two 16-bit limbs, so every
   // product stays a small integer (3x faster than one 32-bit low half with a float carry).

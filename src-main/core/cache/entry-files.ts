@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
-import { Crc32c, Fnv1a64 } from './checksums.js';
+import { Crc32c } from './checksums.js';
+import { WasmFnv1a64 } from './wasm-fnv.js';
 
 /** What a sidecar records about its entry's bytes. */
 export interface EntryCheck {
@@ -165,7 +166,7 @@ export async function verifyEntry(dir: string, hash: string): Promise<VerifyResu
     const { size } = await file.stat();
     if (check && check.size !== size) return { ok: false, reason: 'size' };
     const crc = new Crc32c();
-    const fnv = check ? null : new Fnv1a64();
+    const fnv = check ? null : new WasmFnv1a64();
     await readAll(file, (bytes) => {
       crc.update(bytes);
       fnv?.update(bytes);
@@ -235,7 +236,7 @@ export async function listEntries(dir: string): Promise<EntryInfo[]> {
 
 // Hash the source (writing it to `file` unless null), stopping at the first byte past `size`.
 async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Array>, file: FileHandle | null): Promise<EntryCheck> {
-  const fnv = new Fnv1a64();
+  const fnv = new WasmFnv1a64();
   const crc = new Crc32c();
   let received = 0;
   for await (const chunk of source) {

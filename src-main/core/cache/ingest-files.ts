@@ -15,7 +15,7 @@ export interface IngestState {
   /** The entry's announced size. */
   size: number;
   offset: number;
-  /** Running FNV-1a 64 state (its digest so far, `Fnv1a64.digestHex()`; `Fnv1a64.resume` continues it). */
+  /** Running FNV-1a 64 state (its digest so far, `digestHex()`; `WasmFnv1a64.resume` continues it). */
   fnv: string;
   /** Running CRC-32C (`Crc32c.digest()`). */
   crc: number;

@@ -6,7 +6,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { HearthError } from '../errors.js';
 import type { CacheStore } from './cache-store.js';
-import { Crc32c, Fnv1a64 } from './checksums.js';
+import { Crc32c } from './checksums.js';
+import { WasmFnv1a64 } from './wasm-fnv.js';
 import { EntryRefusedError, isEntryName } from './entry-files.js';
 import { createIngest, ingestDataPath, recoverIngests, removeIngest, writeIngestState, type IngestState } from './ingest-files.js';
 
@@ -49,7 +50,7 @@ interface Ingest {
   state: IngestState;
   /** Bytes written so far (the checkpoint's offset, or further while a write runs). */
   offset: number;
-  fnv: Fnv1a64;
+  fnv: WasmFnv1a64;
   crc: Crc32c;
   writer: { cancel(): void; finished: Promise<void> } | null;
 }
@@ -81,7 +82,7 @@ export class IngestStore {
   static async open(options: IngestStoreOptions): Promise<IngestStore> {
     const store = new IngestStore(options);
     for (const state of await recoverIngests(options.cache.root, store.#clock() - store.#expiryMs)) {
-      store.#ingests.set(state.hash, { state, offset: state.offset, fnv: Fnv1a64.resume(state.fnv), crc: Crc32c.resume(state.crc), writer: null });
+      store.#ingests.set(state.hash, { state, offset: state.offset, fnv: WasmFnv1a64.resume(state.fnv), crc: Crc32c.resume(state.crc), writer: null });
     }
     return store;
   }
@@ -160,8 +161,8 @@ export class IngestStore {
 
   async #create(hash: string, size: number, writer: Ingest['writer']): Promise<Ingest> {
     const now = this.#clock();
-    const state: IngestState = { hash, size, offset: 0, fnv: new Fnv1a64().digestHex(), crc: new Crc32c().digest(), updatedMs: now };
-    const ingest: Ingest = { state, offset: 0, fnv: new Fnv1a64(), crc: new Crc32c(), writer };
+    const state: IngestState = { hash, size, offset: 0, fnv: new WasmFnv1a64().digestHex(), crc: new Crc32c().digest(), updatedMs: now };
+    const ingest: Ingest = { state, offset: 0, fnv: new WasmFnv1a64(), crc: new Crc32c(), writer };
     this.#ingests.set(hash, ingest);
     try {
       await this.#expire(now);
@@ -251,7 +252,7 @@ export class IngestStore {
   /** Back to the last checkpoint after a failed write: its hashes no longer match the bytes on disk. */
   async #rewind(ingest: Ingest, file: FileHandle): Promise<void> {
     ingest.offset = ingest.state.offset;
-    ingest.fnv = Fnv1a64.resume(ingest.state.fnv);
+    ingest.fnv = WasmFnv1a64.resume(ingest.state.fnv);
     ingest.crc = Crc32c.resume(ingest.state.crc);
     await file.truncate(ingest.offset).catch(() => undefined);
   }

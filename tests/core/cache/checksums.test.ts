@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Crc32c, Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+import { WasmFnv1a64 } from '../../../src-main/core/cache/wasm-fnv.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
@@ -45,24 +46,35 @@ describe('Crc32c', () => {
   });
 });
 
-describe('Fnv1a64', () => {
+// The plain JS hash is the reference; the WebAssembly one is what the worker hashes with.
+describe.each([
+  ['Fnv1a64', () => new Fnv1a64(), (state: string) => Fnv1a64.resume(state)],
+  ['WasmFnv1a64', () => new WasmFnv1a64(), (state: string) => WasmFnv1a64.resume(state)],
+] as const)('%s', (_name, make, resume) => {
   it('matches the FNV-1a 64 test vectors', () => {
-    expect(new Fnv1a64().digestHex()).toBe('cbf29ce484222325');
-    expect(new Fnv1a64().update(text('')).digestHex()).toBe('cbf29ce484222325');
-    expect(new Fnv1a64().update(text('a')).digestHex()).toBe('af63dc4c8601ec8c');
-    expect(new Fnv1a64().update(text('foobar')).digestHex()).toBe('85944171f73967e8');
+    expect(make().digestHex()).toBe('cbf29ce484222325');
+    expect(make().update(text('')).digestHex()).toBe('cbf29ce484222325');
+    expect(make().update(text('a')).digestHex()).toBe('af63dc4c8601ec8c');
+    expect(make().update(text('foobar')).digestHex()).toBe('85944171f73967e8');
   });
 
   it('agrees with a BigInt reference on every byte value', () => {
     const bytes = sampleBytes(5000);
-    expect(new Fnv1a64().update(bytes).digestHex()).toBe(referenceFnv(bytes));
+    expect(make().update(bytes).digestHex()).toBe(referenceFnv(bytes));
   });
 
-  it('gives the same result however the bytes are chunked', () => {
-    const bytes = sampleBytes(10_007);
-    const whole = new Fnv1a64().update(bytes).digestHex();
-    for (const sizes of [[1], [3, 5, 7], [8], [9, 1000], [4096]]) {
-      expect(chunked(new Fnv1a64(), bytes, sizes).digestHex()).toBe(whole);
+  it('gives the same result however the bytes are chunked, across the WebAssembly buffer\'s 256 KiB too', () => {
+    const bytes = sampleBytes(600_007);
+    const whole = referenceFnv(bytes);
+    for (const sizes of [[1], [3, 5, 7], [8], [9, 1000], [4096], [262_144], [262_145, 100_000]]) {
+      expect(chunked(make(), bytes, sizes).digestHex(), sizes.join()).toBe(whole);
     }
+  });
+
+  it('resumes from a digest as if it had never stopped', () => {
+    const bytes = sampleBytes(300_000);
+    const first = make().update(bytes.subarray(0, 123_457)).digestHex();
+    expect(resume(first).update(bytes.subarray(123_457)).digestHex()).toBe(referenceFnv(bytes));
+    expect(() => resume('CBF29CE484222325')).toThrow(RangeError);
   });
 });
