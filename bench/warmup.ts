@@ -564,7 +564,9 @@ export function warmupReportSection(results: WarmupBenchResults): string[] {
     };
     lines.push(`- sent at every load, warm or not: ${atEveryLoad('upstream (tensors up to its 10 MiB threshold)', uncached((share) => share.upstreamCachedBytes))}; ${atEveryLoad('Hearth (tensors under 1 MiB)', uncached((share) => share.cachedBytes))}`);
     const prewarm = byKey('hearthPrewarm')?.links;
-    if (prewarm) lines.push(`- the pre-warm moved ${prewarm.map((l, i) => `${mb(l.received)} to ${l.worker} (${(l.received / results.shares![i]!.cachedBytes).toFixed(3)}× its cached share)`).join(', ')}`);
+    // The plan lists devices in its own order, the links go by worker: pair them by name.
+    const shareOf = (worker: string) => results.shares!.find((share) => worker.startsWith(`${share.worker} `));
+    if (prewarm) lines.push(`- the pre-warm moved ${prewarm.map((l) => `${mb(l.received)} to ${l.worker} (${(l.received / (shareOf(l.worker)?.cachedBytes ?? Number.NaN)).toFixed(3)}× its cached share)`).join(', ')}`);
   }
   for (const key of ['hearthAfterPrewarm', 'hearthWarm'] as const) {
     const s = byKey(key);
