@@ -19,6 +19,10 @@ const ROUND_TRIPS = 2000;
 const PROMPT = 'The secure link carries every tensor and every token';
 const TOKENS = 32;
 const COMPLETIONS_PER_LOAD = 5;
+// Loads of each setting per route, whatever HEARTH_BENCH_RUNS says: on this 2-core machine single
+// completions spread ±15%, and 3 loads (15 pairs) gave 0.94× to 1.02× from run to run. 6 loads make
+// 30 pairs: less noise, though two such runs still gave 0.91× and 0.97×.
+const MIN_GENERATION_LOADS = 6;
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const SINK = 'tests/fixtures/bench-link-sink.ts';
 const GENERATE = 'tests/fixtures/bench-link-generate.ts';
@@ -85,7 +89,7 @@ export async function benchLink(options: { runs: number }): Promise<LinkBenchRes
   }
   process.stderr.write('Measuring generation through two workers over the lab link…\n');
   try {
-    const generation = await benchGeneration(options.runs);
+    const generation = await benchGeneration(Math.max(MIN_GENERATION_LOADS, options.runs));
     results.figures.push(...generation.figures);
     Object.assign(results, { sameTokens: generation.sameTokens, generationModel: generation.generationModel });
   } catch (error) {
