@@ -2,22 +2,14 @@
 // `update1`): 0.77 GB/s against 0.21-0.38 for the JS `Fnv1a64`, whose 16-bit limbs exist only
 // because JS has no 64-bit multiply. The worker hashes every entry it receives or fills, so this is
 // most of a pre-warm's CPU. `Fnv1a64` stays the plain reference both are tested against.
-import { DATA_AT, fnvLanesModule, LANE_BYTES, STATES_AT } from '../gguf/manifest/fnv-lanes-wasm.js';
+import { DATA_AT, fnvLanesInstance, LANE_BYTES, STATES_AT, type FnvLanesExports } from '../gguf/manifest/fnv-lanes-wasm.js';
 
-interface FnvExports {
-  memory: { buffer: ArrayBuffer };
-  update1(states: number, data: number, length: number): void;
-}
-
-// The tsconfig's libs (ES2023, no DOM) do not declare WebAssembly; this is the one part used here.
-const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (module: object) => { exports: FnvExports } } }).WebAssembly;
-
-let shared: { exports: FnvExports; bytes: Uint8Array; view: DataView } | undefined;
+let shared: { exports: FnvLanesExports; bytes: Uint8Array; view: DataView } | undefined;
 
 // One instance per thread: each update runs to its end synchronously, so hashers never interleave in it.
 function instance(): NonNullable<typeof shared> {
   if (!shared) {
-    const { exports } = new wasm.Instance(fnvLanesModule());
+    const exports = fnvLanesInstance();
     shared = { exports, bytes: new Uint8Array(exports.memory.buffer), view: new DataView(exports.memory.buffer) };
   }
   return shared;

@@ -63,8 +63,17 @@ function fnvLanesWasm(): Uint8Array {
   ]);
 }
 
-// The tsconfig's libs (ES2023, no DOM) do not declare WebAssembly; this is the one part used here.
-const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } }).WebAssembly;
+/** What an instance of the module offers (see `updateBody` for the functions). */
+export interface FnvLanesExports {
+  memory: { buffer: ArrayBuffer };
+  update4(states: number, data: number, length: number): void;
+  update1(states: number, data: number, length: number): void;
+}
+
+// The tsconfig's libs (ES2023, no DOM) do not declare WebAssembly; these are the parts used here.
+const wasm = (globalThis as unknown as {
+  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: FnvLanesExports } };
+}).WebAssembly;
 
 let compiled: object | undefined;
 
@@ -72,6 +81,11 @@ let compiled: object | undefined;
 export function fnvLanesModule(): object {
   compiled ??= new wasm.Module(fnvLanesWasm());
   return compiled;
+}
+
+/** A new instance of the module in this thread, with its own memory. */
+export function fnvLanesInstance(): FnvLanesExports {
+  return new wasm.Instance(fnvLanesModule()).exports;
 }
 
 function section(id: number, bytes: number[]): number[] {
