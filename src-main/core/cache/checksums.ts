@@ -1,7 +1,7 @@
 // Streaming checksums for tensor cache entries, in plain 32-bit JS arithmetic: BigInt in a
 // per-byte loop is about 20x slower (29 MB/s), and entries are hundreds of MiB.
 
-/** FNV-1a 64-bit, as llama.cpp names its cache files (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`), in plain JS: the reference the tests check the WebAssembly hashes against, and the benchmark's baseline. The worker hashes with `WasmFnv1a64` (wasm-fnv.ts), 2-4x faster. */
+/** FNV-1a 64-bit, as llama.cpp names its cache files (ggml/src/ggml-rpc/ggml-rpc.cpp `fnv_hash`), in plain JS: the reference the tests check the WebAssembly hashes against, and the benchmark's baseline. The worker hashes with `EntryChecksums` (entry-checksums.ts), 2-4x faster. */
 export class Fnv1a64 {
   // The 64-bit state: a signed 32-bit high half and the low half as two 16-bit limbs, so every
   // product stays a small integer (3x faster than one 32-bit low half with a float carry).
@@ -48,10 +48,9 @@ export class Fnv1a64 {
   }
 }
 
-// Slice-by-8 tables for CRC-32C: TABLES[k * 256 + b] is the CRC of byte b followed by k zero bytes.
-const TABLES = buildCrc32cTables(0x82f63b78);
+const TABLES = crc32cTables();
 
-/** CRC-32C (Castagnoli), the checksum in Hearth's `<hash>.check` sidecars. */
+/** CRC-32C (Castagnoli), the checksum in Hearth's `<hash>.check` sidecars, in plain JS: small inputs (a manifest's digest) and the reference for `EntryChecksums`. */
 export class Crc32c {
   // Kept pre-inverted (init 0xFFFFFFFF); digest() applies the final xor.
   private crc = 0xffffffff;
@@ -98,7 +97,9 @@ export class Crc32c {
   }
 }
 
-function buildCrc32cTables(poly: number): Int32Array {
+/** Slice-by-8 tables for CRC-32C (reflected polynomial 0x82f63b78): entry k * 256 + b is the CRC of byte b followed by k zero bytes. */
+export function crc32cTables(): Int32Array {
+  const poly = 0x82f63b78;
   const tables = new Int32Array(8 * 256);
   for (let b = 0; b < 256; b++) {
     let crc = b;

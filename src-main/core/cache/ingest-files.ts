@@ -15,9 +15,9 @@ export interface IngestState {
   /** The entry's announced size. */
   size: number;
   offset: number;
-  /** Running FNV-1a 64 state (its digest so far, `digestHex()`; `WasmFnv1a64.resume` continues it). */
+  /** Running FNV-1a 64 state (its digest so far, `EntryChecksums.fnvHex()`; `EntryChecksums.resume` continues it). */
   fnv: string;
-  /** Running CRC-32C (`Crc32c.digest()`). */
+  /** Running CRC-32C (`EntryChecksums.crc32c()`). */
   crc: number;
   /** Last time bytes arrived (ms since epoch): idle ingests expire. */
   updatedMs: number;

@@ -6,8 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { HearthError } from '../errors.js';
 import type { CacheStore } from './cache-store.js';
-import { Crc32c } from './checksums.js';
-import { WasmFnv1a64 } from './wasm-fnv.js';
+import { EntryChecksums } from './entry-checksums.js';
 import { EntryRefusedError, isEntryName } from './entry-files.js';
 import { createIngest, ingestDataPath, recoverIngests, removeIngest, writeIngestState, type IngestState } from './ingest-files.js';
 
@@ -50,8 +49,8 @@ interface Ingest {
   state: IngestState;
   /** Bytes written so far (the checkpoint's offset, or further while a write runs). */
   offset: number;
-  fnv: WasmFnv1a64;
-  crc: Crc32c;
+  /** Both checksums of those bytes. */
+  checksums: EntryChecksums;
   writer: { cancel(): void; finished: Promise<void> } | null;
 }
 
@@ -82,7 +81,7 @@ export class IngestStore {
   static async open(options: IngestStoreOptions): Promise<IngestStore> {
     const store = new IngestStore(options);
     for (const state of await recoverIngests(options.cache.root, store.#clock() - store.#expiryMs)) {
-      store.#ingests.set(state.hash, { state, offset: state.offset, fnv: WasmFnv1a64.resume(state.fnv), crc: Crc32c.resume(state.crc), writer: null });
+      store.#ingests.set(state.hash, { state, offset: state.offset, checksums: EntryChecksums.resume(state.fnv, state.crc), writer: null });
     }
     return store;
   }
@@ -161,8 +160,9 @@ export class IngestStore {
 
   async #create(hash: string, size: number, writer: Ingest['writer']): Promise<Ingest> {
     const now = this.#clock();
-    const state: IngestState = { hash, size, offset: 0, fnv: new WasmFnv1a64().digestHex(), crc: new Crc32c().digest(), updatedMs: now };
-    const ingest: Ingest = { state, offset: 0, fnv: new WasmFnv1a64(), crc: new Crc32c(), writer };
+    const checksums = new EntryChecksums();
+    const state: IngestState = { hash, size, offset: 0, fnv: checksums.fnvHex(), crc: checksums.crc32c(), updatedMs: now };
+    const ingest: Ingest = { state, offset: 0, checksums, writer };
     this.#ingests.set(hash, ingest);
     try {
       await this.#expire(now);
@@ -211,8 +211,7 @@ export class IngestStore {
         }
         // Hash while the write is in flight; the chunk is not reused before both finish.
         const written = writeAt(file, chunk, ingest.offset);
-        ingest.fnv.update(chunk);
-        ingest.crc.update(chunk);
+        ingest.checksums.update(chunk);
         try {
           await written;
         } catch (error) {
@@ -230,13 +229,13 @@ export class IngestStore {
     }
     if (!complete) return { done: false, offset: ingest.offset };
 
-    const actual = ingest.fnv.digestHex();
+    const actual = ingest.checksums.fnvHex();
     if (actual !== hash) {
       await this.#drop(hash);
       throw new EntryRefusedError('hash-mismatch', `Entry ${hash}: the ${size} bytes received hash to ${actual}; they are not this entry, and the upload was deleted.`);
     }
     // A refusal here (the cap shrank meanwhile) keeps the finished ingest: a retry at offset `size` commits it.
-    await this.#cache.admitFile(hash, dataPath, { crc32c: ingest.crc.digest(), size });
+    await this.#cache.admitFile(hash, dataPath, { crc32c: ingest.checksums.crc32c(), size });
     await this.#drop(hash);
     return { done: true, created: true };
   }
@@ -244,7 +243,7 @@ export class IngestStore {
   /** Make the bytes so far durable, then record them: the checkpoint never names bytes a crash could lose. */
   async #checkpoint(ingest: Ingest, file: FileHandle): Promise<void> {
     await file.sync().catch(diskError);
-    const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.fnv.digestHex(), crc: ingest.crc.digest(), updatedMs: this.#clock() };
+    const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.checksums.fnvHex(), crc: ingest.checksums.crc32c(), updatedMs: this.#clock() };
     await writeIngestState(this.#root, state).catch(diskError);
     ingest.state = state;
   }
@@ -252,8 +251,7 @@ export class IngestStore {
   /** Back to the last checkpoint after a failed write: its hashes no longer match the bytes on disk. */
   async #rewind(ingest: Ingest, file: FileHandle): Promise<void> {
     ingest.offset = ingest.state.offset;
-    ingest.fnv = WasmFnv1a64.resume(ingest.state.fnv);
-    ingest.crc = Crc32c.resume(ingest.state.crc);
+    ingest.checksums = EntryChecksums.resume(ingest.state.fnv, ingest.state.crc);
     await file.truncate(ingest.offset).catch(() => undefined);
   }
 

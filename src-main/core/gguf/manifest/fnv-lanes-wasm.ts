@@ -7,6 +7,8 @@
 // tensors) keep the multiplier busy every cycle: 3.1 GB per CPU-second, four times upstream's
 // byte-wise loop, every hash still exactly ggml-rpc.cpp's `fnv_hash`. More lanes gain nothing.
 
+import { compileModule, name, section, uleb } from '../../wasm/wasm-encoding.js';
+
 /** Streams hashed side by side by one call of `update4`. */
 export const LANES = 4;
 /** Bytes of input each lane takes per call: few read calls, and the four lanes' 1 MiB is still in cache when hashed. */
@@ -51,7 +53,6 @@ function updateBody(lanes: 1 | 4): number[] {
  * only: a lone stream runs faster alone than as one of four, since four saturate the multiplier).
  */
 function fnvLanesWasm(): Uint8Array {
-  const name = (text: string) => [text.length, ...Buffer.from(text, 'latin1')];
   const bodies = [updateBody(4), updateBody(1)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
@@ -70,34 +71,10 @@ export interface FnvLanesExports {
   update1(states: number, data: number, length: number): void;
 }
 
-// The tsconfig's libs (ES2023, no DOM) do not declare WebAssembly; these are the parts used here.
-const wasm = (globalThis as unknown as {
-  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: FnvLanesExports } };
-}).WebAssembly;
-
 let compiled: object | undefined;
 
 /** The compiled module (compiled once per process); worker threads receive it in their workerData and instantiate their own copy. */
 export function fnvLanesModule(): object {
-  compiled ??= new wasm.Module(fnvLanesWasm());
+  compiled ??= compileModule(fnvLanesWasm());
   return compiled;
-}
-
-/** A new instance of the module in this thread, with its own memory. */
-export function fnvLanesInstance(): FnvLanesExports {
-  return new wasm.Instance(fnvLanesModule()).exports;
-}
-
-function section(id: number, bytes: number[]): number[] {
-  return [id, ...uleb(bytes.length), ...bytes];
-}
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    const low = value & 0x7f;
-    value >>>= 7;
-    out.push(value ? low | 0x80 : low);
-  } while (value);
-  return out;
 }
