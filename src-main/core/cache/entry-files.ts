@@ -7,6 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import path from 'node:path';
 import { HearthError } from '../errors.js';
 import { EntryChecksums } from './entry-checksums.js';
+import { inBatches } from './in-batches.js';
 
 /** What a sidecar records about its entry's bytes. */
 export interface EntryCheck {
@@ -234,7 +235,7 @@ export async function listEntries(dir: string): Promise<EntryInfo[]> {
 async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Array>, file: FileHandle | null): Promise<EntryCheck> {
   const checksums = new EntryChecksums();
   let received = 0;
-  for await (const chunk of source) {
+  for await (const chunk of inBatches(source, { limit: size })) {
     received += chunk.length;
     if (received > size) throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced.`);
     // Hash while the write is in flight; the chunk is not reused before both finish.

@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { HearthError } from '../errors.js';
 import type { CacheStore } from './cache-store.js';
 import { EntryChecksums } from './entry-checksums.js';
+import { inBatches } from './in-batches.js';
 import { EntryRefusedError, isEntryName } from './entry-files.js';
 import { createIngest, ingestDataPath, recoverIngests, removeIngest, writeIngestState, type IngestState } from './ingest-files.js';
 
@@ -194,7 +195,7 @@ export class IngestStore {
     });
     let complete: boolean;
     try {
-      const iterator = source[Symbol.asyncIterator]();
+      const iterator = inBatches(source, { limit: size - ingest.offset });
       for (;;) {
         let next: IteratorResult<Uint8Array>;
         try {

@@ -88,11 +88,10 @@ export class ClusterNode extends EventEmitter {
         if (id === PUBLIC_IDENTITY) return service === ADVERT_SERVICE;
         return id.startsWith('member:') && service !== ADVERT_SERVICE;
       },
-      services: {
-        rpc: { host: rpc[0]!, port: Number(rpc[1]) },
-        control: { host: '127.0.0.1', port: worker.control.port },
-      },
+      services: { rpc: { host: rpc[0]!, port: Number(rpc[1]) } },
       handlers: {
+        // In-process: a pre-warm's bytes skip a loopback hop (its syscalls and thread wake-ups: a tenth of the worker's CPU).
+        control: (socket) => worker.control.accept(socket),
         [PAIRING_SERVICE]: (socket) => (node ? node.pairing.handle(socket) : socket.destroy()),
         [ADVERT_SERVICE]: (socket) => (node ? answerAdvert(socket, node.advert()) : socket.destroy()),
         [REKEY_SERVICE]: (socket) => (node ? void node.#acceptRekey(socket) : socket.destroy()),

@@ -2,6 +2,7 @@
 // between peers. Every argument is checked; mistakes get a 4xx that says what was wrong.
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isAllowedHost, urlHost } from '../api/host-check.js';
 import { HttpError, sendJson } from '../api/http-replies.js';
@@ -38,6 +39,8 @@ export interface ControlTarget {
 export interface ControlApi {
   url: string;
   port: number;
+  /** Serve HTTP on a stream that is already connected: the secure link hands its authenticated streams here, so they skip a hop through loopback TCP. */
+  accept(socket: Duplex): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export async function startControlApi(target: ControlTarget, host: string, port:
   return {
     url: `http://${urlHost(host)}:${boundPort}/`,
     port: boundPort,
+    accept: (socket) => void server.emit('connection', socket),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -229,18 +229,21 @@ describe('the ingest store', () => {
     const { hash, bytes } = entry(MiB);
     // The source never ends: the writer is left hanging, as in a worker killed mid-upload.
     let release = (): void => undefined;
+    // 300 KiB (written as one run, then checkpointed), a pause, 20 KiB more (written, less than a checkpoint's worth).
     async function* stalls(): AsyncGenerator<Uint8Array> {
       yield* chunks(bytes.subarray(0, 300 * 1024), 16 * 1024);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      yield bytes.subarray(300 * 1024, 320 * 1024);
       await new Promise<void>((resolve) => (release = resolve));
     }
     const hanging = ingests.write(hash, bytes.length, 0, stalls(), () => release());
-    await eventually(() => (ingests.get(hash)?.offset === 300 * 1024 ? true : undefined));
+    await eventually(() => (ingests.get(hash)?.offset === 320 * 1024 ? true : undefined));
     // A second store on the same folder sees what a restart after a crash would: the last checkpoint.
     const afterCrash = await openStore(root);
-    expect(afterCrash.ingests.get(hash)?.offset).toBe(256 * 1024);
+    expect(afterCrash.ingests.get(hash)?.offset).toBe(300 * 1024);
     release();
     await hanging;
-    const outcome = await afterCrash.ingests.write(hash, bytes.length, 256 * 1024, chunks(bytes.subarray(256 * 1024), 100_000), () => undefined);
+    const outcome = await afterCrash.ingests.write(hash, bytes.length, 300 * 1024, chunks(bytes.subarray(300 * 1024), 100_000), () => undefined);
     expect(outcome).toEqual({ done: true, created: true });
     expect(await verifyEntry(afterCrash.cache.dir, hash)).toEqual({ ok: true, size: bytes.length });
   });

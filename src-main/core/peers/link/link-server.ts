@@ -38,7 +38,8 @@ export interface LinkServerOptions {
   pskFor(identity: string): Buffer | null;
   /** Whether an authenticated identity may open `service` (all may when left out). */
   allow?(identity: string, service: string): boolean;
-  services: { rpc: ServiceAddress; control: ServiceAddress };
+  /** Services forwarded to local TCP ports; the control API may instead be a handler (served in-process). */
+  services: { rpc: ServiceAddress; control?: ServiceAddress };
   handlers?: Record<string, LinkHandler>;
   limits?: Partial<LinkServerLimits>;
 }
