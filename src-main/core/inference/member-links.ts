@@ -7,7 +7,8 @@ import type { LlamaTools } from '../native/tools.js';
 import { probeAdvert } from '../peers/advert-probe.js';
 import { clusterFingerprint, loadIdentity, type ClusterIdentity } from '../peers/cluster/cluster-identity.js';
 import { linkPsk } from '../peers/link/link-keys.js';
-import { startLocalEndpoint, type LocalEndpoint } from '../peers/link/link-client.js';
+import { LinkAgent } from '../peers/link/link-agent.js';
+import { openLinkStream, startLocalEndpoint, type LocalEndpoint } from '../peers/link/link-client.js';
 import { PeerDirectory, type PeerState } from '../peers/peer-directory.js';
 import type { PlanPeer } from '../planner/cluster-devices.js';
 
@@ -27,6 +28,8 @@ export interface MemberLinksOptions {
 export interface MemberLink extends PlanPeer {
   /** Base URL of its control API, through the link. */
   controlUrl: string;
+  /** Connections straight to its control API through the link (no loopback endpoint), for bulk uploads. */
+  uploadAgent: LinkAgent;
   /** Bytes through its RPC endpoint so far. */
   rpcStats: LocalEndpoint['stats'];
 }
@@ -39,6 +42,11 @@ export interface MemberLinks {
   close(): Promise<void>;
 }
 
+/** What linking opened and closing must close. */
+interface Closable {
+  close(): Promise<void>;
+}
+
 /** Find the member peers and open their endpoints; nothing stays open on failure. */
 export async function openMemberLinks(options: MemberLinksOptions): Promise<MemberLinks> {
   const identity = await loadIdentity(options.dataDir);
@@ -48,7 +56,7 @@ export async function openMemberLinks(options: MemberLinksOptions): Promise<Memb
     browse: options.discovery === false ? null : undefined,
     probe: probeAdvert,
   });
-  const endpoints: LocalEndpoint[] = [];
+  const endpoints: Closable[] = [];
   const close = async () => {
     await directory.stop();
     await Promise.all(endpoints.map((endpoint) => endpoint.close()));
@@ -75,7 +83,7 @@ export async function openMemberLinks(options: MemberLinksOptions): Promise<Memb
  * knows the peers, so nothing waits for mDNS.
  */
 export async function clusterMemberLinks(cluster: { peers(): PeerState[]; identity: ClusterIdentity }): Promise<MemberLinks> {
-  const endpoints: LocalEndpoint[] = [];
+  const endpoints: Closable[] = [];
   const close = async () => void (await Promise.all(endpoints.map((endpoint) => endpoint.close())));
   try {
     return { ...(await linkMembers(cluster.peers(), cluster.identity, endpoints)), close };
@@ -85,17 +93,13 @@ export async function clusterMemberLinks(cluster: { peers(): PeerState[]; identi
   }
 }
 
-/** Open the RPC and control endpoints of every usable peer (each kept in `endpoints` to close), in a stable order. */
-async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentity, endpoints: LocalEndpoint[]): Promise<Pick<MemberLinks, 'members' | 'skipped'>> {
+/** Open the RPC and control endpoints and the upload agent of every usable peer (each kept in `endpoints` to close), in a stable order. */
+async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentity, endpoints: Closable[]): Promise<Pick<MemberLinks, 'members' | 'skipped'>> {
   const fingerprint = clusterFingerprint(identity.clusterKey);
   const members: MemberLink[] = [];
   const skipped: MemberLinks['skipped'] = [];
-  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({
-    peer: { host: peer.addresses[0]!, port: peer.advert.linkPort },
-    identity: `member:${identity.deviceId}`,
-    psk: linkPsk(identity.clusterKey),
-    service,
-  });
+  const as = { identity: `member:${identity.deviceId}`, psk: linkPsk(identity.clusterKey) };
+  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: { host: peer.addresses[0]!, port: peer.advert.linkPort }, ...as, service });
   // A stable --rpc order: the same cluster gives the same plan on every load.
   for (const peer of [...peers].sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {
     const reason = unusable(peer, fingerprint);
@@ -107,7 +111,17 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
     endpoints.push(rpc);
     const control = await link(peer, 'control');
     endpoints.push(control);
-    members.push({ id: peer.advert.id, name: peer.advert.name, endpoint: rpc.endpoint, devices: peer.advert.devices, controlUrl: `http://${control.endpoint}/`, rpcStats: () => rpc.stats() });
+    const uploadAgent = new LinkAgent(() => openLinkStream({ host: peer.addresses[0]!, port: peer.advert.linkPort, ...as, service: 'control' }));
+    endpoints.push({ close: async () => uploadAgent.destroy() });
+    members.push({
+      id: peer.advert.id,
+      name: peer.advert.name,
+      endpoint: rpc.endpoint,
+      devices: peer.advert.devices,
+      controlUrl: `http://${control.endpoint}/`,
+      uploadAgent,
+      rpcStats: () => rpc.stats(),
+    });
   }
   return { members, skipped };
 }

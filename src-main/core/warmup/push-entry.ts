@@ -1,10 +1,8 @@
 // Push one cache entry to a peer: the tensor's bytes read from the GGUF at its offset and
 // streamed over the secure link with the worker's resumable PUT. An interrupted push resumes
 // where the worker's ingest stands, so what arrived is never sent again.
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { HearthError } from '../errors.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
 import { ingestOffset } from './cache-client.js';
@@ -74,15 +72,6 @@ function pushRefused(request: PushRequest, status: number, json: unknown): Heart
 /** One resumable PUT of the entry's bytes from `offset` to the end. */
 async function putFrom(request: PushRequest, offset: number, count: (bytes: number) => void): Promise<{ status: number; json: unknown }> {
   const { peer, entry, signal } = request;
-  const file = createReadStream(request.file, { start: entry.offset + offset, end: entry.offset + entry.size - 1, highWaterMark: READ_CHUNK });
-  const counted = async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      count(chunk.length);
-      request.onBytes?.(chunk.length);
-      yield chunk;
-    }
-  };
-  const body = Readable.from(counted(throttle(file, request.maxBytesPerSecond, signal)));
   const req = http.request(new URL(`v1/cache/entries/${entry.hash}`, peer.controlUrl), {
     method: 'PUT',
     signal,
@@ -94,13 +83,21 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
       'x-hearth-entry-size': String(entry.size),
       'x-hearth-offset': String(offset),
     },
+    agent: peer.uploadAgent,
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
     req.once('error', reject);
   });
+  const body = async (): Promise<void> => {
+    const onBytes = (bytes: number): void => {
+      count(bytes);
+      request.onBytes?.(bytes);
+    };
+    await sendRange(req, request.file, entry.offset + offset, entry.size - offset, { maxBytesPerSecond: request.maxBytesPerSecond, signal, onBytes });
+  };
   // A worker may answer before the body is through (409, 422): the answer counts, not the upload.
-  const upload = entry.size - offset === 0 ? (req.end(), Promise.resolve()) : pipeline(body, req).catch(() => undefined);
+  const upload = body().catch((error: unknown) => void req.destroy(error as Error));
   try {
     const res = await response;
     const text = await readText(res);
@@ -111,12 +108,50 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
     return { status: res.statusCode ?? 0, json };
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
+    if (error instanceof HearthError) throw error; // the file, not the link (sendRange)
     throw new HearthError('peer-unreachable', `The push of tensor ${entry.tensor} to ${peer.name} broke off (${(error as Error).message}): is its worker still running? Run hearth warm again to continue where it stopped.`, { cause: error });
   } finally {
-    body.destroy();
-    file.destroy();
     req.destroy();
     await upload;
+  }
+}
+
+/**
+ * Write `length` bytes of `file` from `start` as the request's body, then end it. Two read buffers
+ * take turns (the next read runs while the last chunk is written), and a buffer is read into again
+ * only once its write is done: a pre-warm allocates nothing per chunk, where fresh 1 MiB buffers had
+ * the garbage collector run a hundred times a warm-up.
+ */
+async function sendRange(req: http.ClientRequest, file: string, start: number, length: number, options: { maxBytesPerSecond?: number; signal?: AbortSignal; onBytes(bytes: number): void }): Promise<void> {
+  const closed = new Promise<'closed'>((resolve) => req.once('close', () => resolve('closed')));
+  const handle = await open(file, 'r');
+  try {
+    for await (const chunk of throttle(readRange(handle, file, start, length), options.maxBytesPerSecond, options.signal)) {
+      options.onBytes(chunk.length);
+      const written = new Promise<void>((resolve, reject) => req.write(chunk, (error) => (error ? reject(error) : resolve())));
+      if ((await Promise.race([written, closed])) === 'closed') return;
+    }
+    req.end();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The bytes [start, start + length) of `handle` in chunks read into two reused buffers: a chunk is valid until the next one is asked for. */
+async function* readRange(handle: FileHandle, file: string, start: number, length: number): AsyncGenerator<Buffer> {
+  const buffers = [Buffer.allocUnsafe(Math.min(READ_CHUNK, length)), Buffer.allocUnsafe(Math.min(READ_CHUNK, length))] as const;
+  const end = start + length;
+  let position = start;
+  let turn = 0;
+  const readNext = () => (position < end ? handle.read(buffers[turn]!, 0, Math.min(READ_CHUNK, end - position), position) : null);
+  let pending = readNext();
+  while (pending) {
+    const { bytesRead, buffer } = await pending;
+    if (bytesRead === 0) throw new HearthError('warm-mismatch', `${file} ends before byte ${end}: it changed since it was hashed. Run hearth warm again.`);
+    position += bytesRead;
+    turn ^= 1;
+    pending = readNext();
+    yield buffer.subarray(0, bytesRead);
   }
 }
 

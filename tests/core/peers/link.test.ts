@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HearthError } from '../../../src-main/core/errors.js';
+import { LinkAgent } from '../../../src-main/core/peers/link/link-agent.js';
 import { openLinkStream, startLocalEndpoint, type LinkStreamOptions } from '../../../src-main/core/peers/link/link-client.js';
 import { linkPsk, pairingPsk } from '../../../src-main/core/peers/link/link-keys.js';
 import { LINK_TLS } from '../../../src-main/core/peers/link/link-protocol.js';
@@ -171,6 +172,39 @@ describe('the secure link', () => {
       expect(await posted.json()).toEqual({ route: '/v1/cache', method: 'POST' });
     } finally {
       await endpoint.close();
+    }
+  });
+
+  it('serves HTTP in-process to a LinkAgent: no loopback endpoint, one kept-alive stream for many requests', async () => {
+    const seen: string[] = [];
+    const inProcess = http.createServer((request, response) => {
+      let bytes = 0;
+      request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      request.on('end', () => response.end(JSON.stringify({ route: request.url, bytes })));
+      seen.push(request.socket.constructor.name);
+    });
+    const server = await startServer({ services: { rpc: { host: '127.0.0.1', port: echo.port } }, handlers: { control: (socket) => void inProcess.emit('connection', socket) } });
+    const agent = new LinkAgent(() => stream(server, { service: 'control' }));
+    const put = (route: string, body: Buffer) => new Promise<unknown>((resolve, reject) => {
+      const req = http.request(`http://worker${route}`, { method: 'PUT', agent, headers: { 'content-length': String(body.length) } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+    try {
+      for (const size of [0, 1, 3_000_000]) expect(await put(`/v1/cache/entries/${size}`, Buffer.alloc(size, 1))).toEqual({ route: `/v1/cache/entries/${size}`, bytes: size });
+      expect(seen).toEqual(['TLSSocket', 'TLSSocket', 'TLSSocket']);
+      expect(server.stats().accepted).toBe(1);
+      // A wrong key fails the request with the link's own error.
+      const stranger = new LinkAgent(() => stream(server, { service: 'control', psk: randomBytes(32) }));
+      await expect(new Promise((resolve, reject) => http.get('http://worker/', { agent: stranger }, resolve).once('error', reject))).rejects.toMatchObject({ code: 'link-wrong-key' });
+      stranger.destroy();
+    } finally {
+      agent.destroy();
+      inProcess.close();
     }
   });
 
