@@ -235,13 +235,19 @@ export async function listEntries(dir: string): Promise<EntryInfo[]> {
 async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Array>, file: FileHandle | null): Promise<EntryCheck> {
   const checksums = new EntryChecksums();
   let received = 0;
-  for await (const chunk of inBatches(source, { limit: size })) {
-    received += chunk.length;
-    if (received > size) throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced.`);
-    // Hash while the write is in flight; the chunk is not reused before both finish.
-    const written = file ? writeFully(file, chunk) : null;
-    checksums.update(chunk);
-    await written;
+  // One write in flight while the next run arrives: reading the source never waits for the disk.
+  let writing: Promise<void> | null = null;
+  try {
+    for await (const run of inBatches(source, { limit: size })) {
+      received += run.length;
+      if (received > size) throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced.`);
+      checksums.update(run);
+      await writing;
+      writing = file ? writeFully(file, run) : null; // runs are never reused, so this one may still be written while the next arrives
+    }
+    await writing;
+  } finally {
+    await writing?.catch(() => undefined); // nothing may still write when the caller closes or removes the file
   }
   if (received < size) throw new EntryRefusedError('too-short', `Entry ${hash}: received ${received} of the ${size} bytes announced.`);
   const actual = checksums.fnvHex();

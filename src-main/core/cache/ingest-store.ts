@@ -196,6 +196,30 @@ export class IngestStore {
     let complete: boolean;
     try {
       const iterator = inBatches(source, { limit: size - ingest.offset });
+      // One write in flight while the next run arrives: reading the socket never waits for the disk.
+      // It moves `ingest.offset` on as soon as it is done, so a stalled upload's bytes show at once.
+      let writing: Promise<void> | null = null;
+      let unwritten = 0;
+      const write = (run: Uint8Array): void => {
+        unwritten = run.length;
+        writing = writeAt(file, run, ingest.offset).then(() => {
+          ingest.offset += run.length;
+          unwritten = 0;
+        });
+      };
+      const settle = async (): Promise<void> => {
+        if (!writing) return;
+        const done = writing;
+        writing = null;
+        try {
+          await done;
+        } catch (error) {
+          unwritten = 0;
+          cancel();
+          await this.#rewind(ingest, file);
+          throw diskError(error);
+        }
+      };
       for (;;) {
         let next: IteratorResult<Uint8Array>;
         try {
@@ -204,25 +228,23 @@ export class IngestStore {
           break; // the client went away: what arrived stays, checkpointed below
         }
         if (next.done) break;
-        const chunk = next.value;
-        if (ingest.offset + chunk.length > size) {
+        const run = next.value;
+        if (ingest.offset + unwritten + run.length > size) {
           cancel();
+          await settle().catch(() => undefined);
           await this.#drop(hash);
           throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced; the upload was deleted.`);
         }
-        // Hash while the write is in flight; the chunk is not reused before both finish.
-        const written = writeAt(file, chunk, ingest.offset);
-        ingest.checksums.update(chunk);
-        try {
-          await written;
-        } catch (error) {
-          cancel();
-          await this.#rewind(ingest, file);
-          throw diskError(error);
+        // Hashed ahead of the disk: a failed write rewinds both to the last checkpoint. Runs are never reused.
+        ingest.checksums.update(run);
+        await settle();
+        write(run);
+        if (ingest.offset + unwritten - ingest.state.offset >= this.#checkpointBytes) {
+          await settle();
+          await this.#checkpoint(ingest, file);
         }
-        ingest.offset += chunk.length;
-        if (ingest.offset - ingest.state.offset >= this.#checkpointBytes) await this.#checkpoint(ingest, file);
       }
+      await settle();
       await this.#checkpoint(ingest, file);
       complete = ingest.offset === size;
     } finally {
