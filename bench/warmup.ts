@@ -271,6 +271,9 @@ async function hearthColdStep(bench: Bench): Promise<void> {
 
 /** Run `measure` as one run of `key`; a failure is kept as the scenario's error, not thrown. */
 async function attempt(bench: Bench, key: ScenarioKey, measure: () => Promise<Run>): Promise<Run | undefined> {
+  // Upstream's `-c` never syncs its cache files: left dirty (a gigabyte after a cold load), their
+  // writeback would land in whichever run came next. Every run starts with nothing to write back.
+  await run('sync', [], { timeout: 120_000 });
   try {
     const measured = await measure();
     bench.tally[key].runs.push(measured);
@@ -578,6 +581,7 @@ export function warmupReportSection(results: WarmupBenchResults): string[] {
     lines.push(`- \`hearth warm\` (last run) reported: ${peers.map((p) => `${p.name} ${p.state}, ${mb(p.pushedBytes ?? 0)} pushed, ${mb(p.filledBytes ?? 0)} filled from its own disk, ${mb(p.fetchedBytes ?? 0)} fetched from members, in ${(p.seconds ?? 0).toFixed(1)} s`).join('; ')}`);
   }
   lines.push('- each pre-warm starts from a new coordinator data folder, so it includes making the model\'s hash manifest (once per model file; a later pre-warm or load reuses it)');
+  lines.push('- before every timed run the benchmark flushes dirty pages to disk (`sync`, not timed): upstream `-c` never syncs its cache files (a gigabyte dirty after a cold load), and their writeback would otherwise land in whichever run came next');
   lines.push(
     '- in / out: bytes each worker\'s cable received and sent during one run (medians), read from the veth counters in its namespace; 1 Gbit/s leaves about 119 MB/s for data.',
     '- The local load reads the whole file into memory (`--no-mmap`, the baseline, as in the loads benchmark); with mmap (llama-server\'s default) it maps the file and only touches pages as they are used, so it is no fair floor for a load that must move the bytes into workers\' memory.',

@@ -12,8 +12,9 @@ export class LinkAgent extends http.Agent {
   readonly #open: () => Promise<Duplex>;
 
   constructor(open: () => Promise<Duplex>) {
-    // Idle streams need no timer here: the worker's HTTP server closes them after 5 s (Node's keep-alive timeout).
-    super({ keepAlive: true });
+    // An idle stream is closed here after 4 s, before the worker's HTTP server would (Node's keep-alive
+    // timeout, 5 s): a request never goes out on a stream the worker is closing.
+    super({ keepAlive: true, timeout: 4_000 });
     this.#open = open;
   }
 
