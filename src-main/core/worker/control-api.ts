@@ -50,7 +50,8 @@ const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
 /** Start the control API on host:port (0 = any free port). */
 export async function startControlApi(target: ControlTarget, host: string, port: number): Promise<ControlApi> {
   let boundPort = port;
-  const server = http.createServer((req, res) => {
+  // No limit on a whole request: one tensor pushed at a --max-rate can take longer than Node's default 5 minutes.
+  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     // Refuse names a DNS-rebinding page could use to reach a loopback service. The port is not
     // checked: clients coming through the secure link do not know the local port it forwards to.
     const hostName = (req.headers.host ?? '').replace(/:\d+$/, '');
