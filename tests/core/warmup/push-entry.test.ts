@@ -2,12 +2,15 @@
 // offset, a cut push resumed where the worker's upload stands, a wrong file refused, and a
 // watched coverage that follows pushes at once and evictions within a poll.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerCoverage } from '../../../src-main/core/api/contract.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
 import type { ManifestEntry } from '../../../src-main/core/gguf/manifest/hash-manifest.js';
+import { LinkAgent } from '../../../src-main/core/peers/link/link-agent.js';
 import { CoverageWatch } from '../../../src-main/core/warmup/coverage-watch.js';
 import { cacheHas, ingestOffset } from '../../../src-main/core/warmup/cache-client.js';
 import type { CachePeer } from '../../../src-main/core/warmup/peer-shares.js';
@@ -59,6 +62,28 @@ describe('pushEntry', () => {
     const result = await pushEntry({ peer, file, entry });
     expect(result).toEqual({ sentBytes: SIZE - kept, resumedBytes: kept });
     expect(await cacheHas(peer, [entry.hash])).toEqual(new Set([entry.hash]));
+  });
+
+  it('sends every push of a peer with an upload agent over one kept-alive connection', async () => {
+    const tensors = [randomBytes(SIZE), randomBytes(SIZE)];
+    const own = path.join(scratchDir(), 'model-2.bin');
+    await writeFile(own, Buffer.concat([randomBytes(HEADER), ...tensors]));
+    const pushed = tensors.map((bytes, index) => ({ tensor: `u${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
+    let opened = 0;
+    const { port } = new URL(worker.control.url);
+    const uploadAgent = new LinkAgent(async () => {
+      opened++;
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      return socket;
+    });
+    try {
+      for (const entry of pushed) expect(await pushEntry({ peer: { ...peer, uploadAgent }, file: own, entry })).toEqual({ sentBytes: SIZE, resumedBytes: 0 });
+      expect(await cacheHas(peer, pushed.map((entry) => entry.hash))).toEqual(new Set(pushed.map((entry) => entry.hash)));
+      expect(opened).toBe(1);
+    } finally {
+      uploadAgent.destroy();
+    }
   });
 
   it('refuses bytes that are not the entry, naming the tensor and the file', async () => {
