@@ -55,8 +55,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     isAllowedHost(req.headers.host, { port, listenHost: host, localAddress: req.socket.localAddress });
 
   // No limit on receiving a whole request: a model upload takes as long as it takes (the upload
-  // route has its own idle timeout); headers must still come promptly.
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  // route has its own idle timeout); headers must still come promptly, so their limit is set
+  // explicitly (Node would otherwise drop it with the request's).
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: `Internal error: ${String(error)}` });
       else res.destroy();

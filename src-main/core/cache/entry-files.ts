@@ -243,7 +243,10 @@ async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Arr
       if (received > size) throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced.`);
       checksums.update(run);
       await writing;
-      writing = file ? writeFully(file, run) : null; // runs are never reused, so this one may still be written while the next arrives
+      // Runs are never reused, so this one may still be written while the next arrives; its failure
+      // is rethrown by the next `await writing`, never left unhandled while the source is awaited.
+      writing = file ? writeFully(file, run) : null;
+      writing?.catch(() => undefined);
     }
     await writing;
   } finally {

@@ -202,10 +202,13 @@ export class IngestStore {
       let unwritten = 0;
       const write = (run: Uint8Array): void => {
         unwritten = run.length;
-        writing = writeAt(file, run, ingest.offset).then(() => {
+        const done = writeAt(file, run, ingest.offset).then(() => {
           ingest.offset += run.length;
           unwritten = 0;
         });
+        // A failure (a full disk) may come while the loop waits for the next run: `settle` reports it, never the process.
+        done.catch(() => undefined);
+        writing = done;
       };
       const settle = async (): Promise<void> => {
         if (!writing) return;

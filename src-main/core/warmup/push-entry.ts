@@ -33,6 +33,8 @@ export interface PushResult {
 const READ_CHUNK = 1024 * 1024;
 // A 409 names where the ingest stands; more than a few in a row means someone else pushes it too.
 const MAX_ATTEMPTS = 4;
+/** Not an HTTP status: `putFrom`'s word for a kept-alive stream that was gone before the request got through. */
+const STALE_STREAM = -1;
 
 /** Push `entry` to the peer's cache; resolves once the worker verified and stored it. */
 export async function pushEntry(request: PushRequest): Promise<PushResult> {
@@ -40,6 +42,7 @@ export async function pushEntry(request: PushRequest): Promise<PushResult> {
   let offset = await ingestOffset(peer, entry.hash, entry.size, signal);
   let sentBytes = 0;
   let restarted = false;
+  let retriedStale = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const answer = await putFrom(request, offset, (bytes) => (sentBytes += bytes));
     if (answer.status === 200 || answer.status === 201) return { sentBytes, resumedBytes: offset };
@@ -48,6 +51,11 @@ export async function pushEntry(request: PushRequest): Promise<PushResult> {
       const at = (answer.json as { offset?: unknown } | null)?.offset;
       if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > entry.size) break;
       offset = at;
+      continue;
+    }
+    if (answer.status === STALE_STREAM && !retriedStale) {
+      retriedStale = true;
+      offset = await ingestOffset(peer, entry.hash, entry.size, signal);
       continue;
     }
     if (answer.status === 422 && !restarted) {
@@ -109,6 +117,8 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (error instanceof HearthError) throw error; // the file, not the link (sendRange)
+    // A kept-alive stream the worker closed just as this request went out: the caller tries once more.
+    if (req.reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') return { status: STALE_STREAM, json: null };
     throw new HearthError('peer-unreachable', `The push of tensor ${entry.tensor} to ${peer.name} broke off (${(error as Error).message}): is its worker still running? Run hearth warm again to continue where it stopped.`, { cause: error });
   } finally {
     req.destroy();
@@ -124,7 +134,9 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
  */
 async function sendRange(req: http.ClientRequest, file: string, start: number, length: number, options: { maxBytesPerSecond?: number; signal?: AbortSignal; onBytes(bytes: number): void }): Promise<void> {
   const closed = new Promise<'closed'>((resolve) => req.once('close', () => resolve('closed')));
-  const handle = await open(file, 'r');
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new HearthError('warm-file-unreadable', `Cannot read ${file} (${error.code ?? error.message}): is the model still there, and readable by this user?`, { cause: error });
+  });
   try {
     for await (const chunk of throttle(readRange(handle, file, start, length), options.maxBytesPerSecond, options.signal)) {
       options.onBytes(chunk.length);
@@ -145,13 +157,18 @@ async function* readRange(handle: FileHandle, file: string, start: number, lengt
   let turn = 0;
   const readNext = () => (position < end ? handle.read(buffers[turn]!, 0, Math.min(READ_CHUNK, end - position), position) : null);
   let pending = readNext();
-  while (pending) {
-    const { bytesRead, buffer } = await pending;
-    if (bytesRead === 0) throw new HearthError('warm-mismatch', `${file} ends before byte ${end}: it changed since it was hashed. Run hearth warm again.`);
-    position += bytesRead;
-    turn ^= 1;
-    pending = readNext();
-    yield buffer.subarray(0, bytesRead);
+  try {
+    while (pending) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) throw new HearthError('warm-mismatch', `${file} ends before byte ${end}: it changed since it was hashed. Run hearth warm again.`);
+      position += bytesRead;
+      turn ^= 1;
+      pending = readNext();
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    // Stopped early (the worker answered first): the read ahead is dropped, its failure with it.
+    pending?.catch(() => undefined);
   }
 }
 

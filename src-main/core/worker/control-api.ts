@@ -50,8 +50,9 @@ const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
 /** Start the control API on host:port (0 = any free port). */
 export async function startControlApi(target: ControlTarget, host: string, port: number): Promise<ControlApi> {
   let boundPort = port;
-  // No limit on a whole request: one tensor pushed at a --max-rate can take longer than Node's default 5 minutes.
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  // No limit on a whole request: one tensor pushed at a --max-rate can take longer than Node's
+  // default 5 minutes. Headers must still come within a minute (Node would drop that limit too).
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     // Refuse names a DNS-rebinding page could use to reach a loopback service. The port is not
     // checked: clients coming through the secure link do not know the local port it forwards to.
     const hostName = (req.headers.host ?? '').replace(/:\d+$/, '');

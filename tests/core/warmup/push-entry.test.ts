@@ -86,6 +86,11 @@ describe('pushEntry', () => {
     }
   });
 
+  it('says the model file cannot be read, not that the peer is gone, when the file is missing', async () => {
+    const missing = path.join(scratchDir(), 'gone.gguf');
+    await expect(pushEntry({ peer, file: missing, entry: entries[2]! })).rejects.toMatchObject({ code: 'warm-file-unreadable', message: expect.stringContaining(`Cannot read ${missing} (ENOENT)`) });
+  });
+
   it('refuses bytes that are not the entry, naming the tensor and the file', async () => {
     const wrong = { ...entries[2]!, offset: HEADER }; // entry 0's bytes under entry 2's hash
     await expect(pushEntry({ peer, file, entry: wrong })).rejects.toMatchObject({ code: 'warm-mismatch', message: expect.stringContaining(`tensor t2: the bytes in ${file}`) });

@@ -1,9 +1,10 @@
 // Resumable uploads (ingests) through a real worker's control API: cut mid-way, continued at the
 // offset the worker reports, verified and admitted on the last byte; and the ingest store's
 // bounds, expiry and crash recovery on a real folder.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { appendFile, readdir } from 'node:fs/promises';
+import { appendFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStore } from '../../../src-main/core/cache/cache-store.js';
@@ -246,6 +247,29 @@ describe('the ingest store', () => {
     const outcome = await afterCrash.ingests.write(hash, bytes.length, 300 * 1024, chunks(bytes.subarray(300 * 1024), 100_000), () => undefined);
     expect(outcome).toEqual({ done: true, created: true });
     expect(await verifyEntry(afterCrash.cache.dir, hash)).toEqual({ ok: true, size: bytes.length });
+  });
+
+  it('says the disk is full when a write fails while the next bytes are awaited, and rewinds to the checkpoint', async ({ onTestFinished }) => {
+    // A 4 MiB tmpfs stands in for the cache's disk (the tests run as root, as the cluster tests do).
+    const root = scratchDir('hearth-full-cache-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', root]);
+    onTestFinished(() => void execFileSync('umount', [root]));
+    const { ingests } = await openStore(root);
+    const { hash, bytes } = entry(2 * MiB);
+    const filler = path.join(root, 'filler');
+    // The upload starts while there is room; then the disk fills, and its first run's write fails
+    // while the store waits for more bytes that come only later.
+    async function* fillsUp(): AsyncGenerator<Uint8Array> {
+      await writeFile(filler, Buffer.alloc(4 * MiB)).catch(() => undefined); // as much as fits
+      yield bytes.subarray(0, MiB);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      yield bytes.subarray(MiB);
+    }
+    await expect(ingests.write(hash, bytes.length, 0, fillsUp(), () => undefined)).rejects.toMatchObject({ code: 'disk-full' });
+    expect(ingests.get(hash)?.offset).toBe(0);
+    // With room again, the upload continues from where the store rewound to.
+    await rm(filler);
+    expect(await ingests.write(hash, bytes.length, 0, chunks(bytes, 100_000), () => undefined)).toEqual({ done: true, created: true });
   });
 
   it('takes an upload over from a write whose connection is not known to be dead yet', async () => {
