@@ -86,6 +86,44 @@ describe('pushEntry', () => {
     }
   });
 
+  it('tries once more on a new connection when a kept-alive one turns out to be gone', async () => {
+    const tensors = [randomBytes(SIZE), randomBytes(SIZE)];
+    const own = path.join(scratchDir(), 'model-3.bin');
+    await writeFile(own, Buffer.concat([randomBytes(HEADER), ...tensors]));
+    const pushed = tensors.map((bytes, index) => ({ tensor: `v${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
+    // In front of the worker: its first connection is reset as the second request on it begins,
+    // as a worker closing an idle stream just when it is reused would.
+    const { port } = new URL(worker.control.url);
+    let connections = 0;
+    const proxy = net.createServer((client) => {
+      const first = ++connections === 1;
+      const upstream = net.connect(Number(port), '127.0.0.1');
+      let requests = 0;
+      client.on('data', (chunk: Buffer) => {
+        if (first && chunk.includes('PUT /') && ++requests === 2) return void client.resetAndDestroy();
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const uploadAgent = new LinkAgent(async () => {
+      const socket = net.connect((proxy.address() as net.AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      return socket;
+    });
+    try {
+      for (const entry of pushed) expect(await pushEntry({ peer: { ...peer, uploadAgent }, file: own, entry })).toMatchObject({ resumedBytes: 0 });
+      expect(await cacheHas(peer, pushed.map((entry) => entry.hash))).toEqual(new Set(pushed.map((entry) => entry.hash)));
+      expect(connections).toBe(2);
+    } finally {
+      uploadAgent.destroy();
+      proxy.close();
+    }
+  });
+
   it('says the model file cannot be read, not that the peer is gone, when the file is missing', async () => {
     const missing = path.join(scratchDir(), 'gone.gguf');
     await expect(pushEntry({ peer, file: missing, entry: entries[2]! })).rejects.toMatchObject({ code: 'warm-file-unreadable', message: expect.stringContaining(`Cannot read ${missing} (ENOENT)`) });
