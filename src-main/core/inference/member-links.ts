@@ -6,7 +6,7 @@ import { HearthError } from '../errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { probeAdvert } from '../peers/advert-probe.js';
 import { clusterFingerprint, loadIdentity, type ClusterIdentity } from '../peers/cluster/cluster-identity.js';
-import { linkPsk } from '../peers/link/link-keys.js';
+import { linkPsk, memberIdentity } from '../peers/link/link-keys.js';
 import { LinkAgent } from '../peers/link/link-agent.js';
 import { openLinkStream, startLocalEndpoint, type LocalEndpoint } from '../peers/link/link-client.js';
 import { PeerDirectory, type PeerState } from '../peers/peer-directory.js';
@@ -98,7 +98,7 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
   const fingerprint = clusterFingerprint(identity.clusterKey);
   const members: MemberLink[] = [];
   const skipped: MemberLinks['skipped'] = [];
-  const as = { identity: `member:${identity.deviceId}`, psk: linkPsk(identity.clusterKey) };
+  const as = { identity: memberIdentity(identity.deviceId), psk: linkPsk(identity.clusterKey) };
   const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: { host: peer.addresses[0]!, port: peer.advert.linkPort }, ...as, service });
   // A stable --rpc order: the same cluster gives the same plan on every load.
   for (const peer of [...peers].sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {

@@ -2,8 +2,8 @@
 // patch 0003-rpc-client-precomputed-hashes): with HEARTH_RPC_MANIFEST naming it, llama-server
 // sends these hashes instead of reading and hashing every cached tensor at each load.
 //
-// What the client does with it: for a set of a whole tensor over 10 MiB whose name and size
-// match an entry, it computes the probe from the data (8 KiB read) and, if it matches, sends the
+// What the client does with it: for a set of a whole tensor whose name and size match an entry
+// (any size: patch 0005 has it ask by hash for every tensor listed, not only those over 10 MiB), it computes the probe from the data (8 KiB read) and, if it matches, sends the
 // entry's hash; the first entry it uses it also hashes in full and compares. It refuses the whole
 // manifest (one stderr line, then hashes every tensor as upstream does) on an unreadable or
 // malformed file, on two lines sharing a hash but not size and probe, on a probe mismatch, and

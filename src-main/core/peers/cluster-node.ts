@@ -12,7 +12,7 @@ import { advertise, type Advertisement } from './discovery/mdns.js';
 import { startLinkServer } from './link/link-server.js';
 import { openLinkStream, startLocalEndpoint } from './link/link-client.js';
 import { readLine } from './link/link-protocol.js';
-import { linkPsk } from './link/link-keys.js';
+import { linkPsk, memberIdentity } from './link/link-keys.js';
 import { PeerDirectory, type PeerState } from './peer-directory.js';
 
 /** The in-process link service through which a member hands out a new cluster key. */
@@ -37,11 +37,6 @@ export interface ClusterNodeOptions {
   discovery: boolean;
   /** IPv4 address of the interface for mDNS (all when left out). */
   mdnsHost?: string;
-}
-
-/** The PSK identity a member presents: the key behind it is derived from the cluster key. */
-function memberIdentity(deviceId: string): string {
-  return `member:${deviceId}`;
 }
 
 /**

@@ -4,6 +4,11 @@ import { HearthError } from '../../errors.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: string, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
+/** The PSK identity a member presents: the key behind it is derived from the cluster key. */
+export function memberIdentity(deviceId: string): string {
+  return `member:${deviceId}`;
+}
+
 /** The secure link's pre-shared key, derived from the 32-byte cluster key (the key itself never keys TLS). */
 export function linkPsk(clusterKey: Buffer): Buffer {
   if (clusterKey.length !== 32) throw new HearthError('invalid-cluster-key', `A cluster key has 32 bytes, this one has ${clusterKey.length}: pair this machine again with \`hearth pair\`.`);
