@@ -1,29 +1,33 @@
 import { parseArgs } from 'node:util';
 import { isHearthError } from '../core/errors.js';
 import type { Command, FlagValue } from './command.js';
-import { appCommand } from './commands/app.js';
-import { cacheCommand } from './commands/cache.js';
-import { chatCommand } from './commands/chat.js';
-import { doctorCommand } from './commands/doctor.js';
-import { infoCommand } from './commands/info.js';
-import { loadCommand } from './commands/load.js';
-import { pairCommand } from './commands/pair.js';
-import { peersCommand } from './commands/peers.js';
-import { planCommand } from './commands/plan.js';
-import { serveCommand } from './commands/serve.js';
-import { warmCommand } from './commands/warm.js';
-import { workerCommand } from './commands/worker.js';
 import { CliOutput } from './output.js';
 
-const COMMANDS: Command[] = [infoCommand, doctorCommand, workerCommand, peersCommand, pairCommand, planCommand, warmCommand, loadCommand, chatCommand, cacheCommand, serveCommand, appCommand];
+// Each command's module is loaded only when it runs (or for the help): a command starts without
+// loading every other one's dependencies (mDNS, the web server, the app's IPC).
+const COMMANDS: [string, () => Promise<Command>][] = [
+  ['info', async () => (await import('./commands/info.js')).infoCommand],
+  ['doctor', async () => (await import('./commands/doctor.js')).doctorCommand],
+  ['worker', async () => (await import('./commands/worker.js')).workerCommand],
+  ['peers', async () => (await import('./commands/peers.js')).peersCommand],
+  ['pair', async () => (await import('./commands/pair.js')).pairCommand],
+  ['plan', async () => (await import('./commands/plan.js')).planCommand],
+  ['warm', async () => (await import('./commands/warm.js')).warmCommand],
+  ['load', async () => (await import('./commands/load.js')).loadCommand],
+  ['chat', async () => (await import('./commands/chat.js')).chatCommand],
+  ['cache', async () => (await import('./commands/cache.js')).cacheCommand],
+  ['serve', async () => (await import('./commands/serve.js')).serveCommand],
+  ['app', async () => (await import('./commands/app.js')).appCommand],
+];
 
-function help(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.usage.split('   ')[0]!.length));
+async function help(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map(([, load]) => load()));
+  const width = Math.max(...commands.map((command) => command.usage.split('   ')[0]!.length));
   return [
     'Hearth: run big GGUF models across the GPUs of your home lab.',
     '',
     'Usage:',
-    ...COMMANDS.map((command) => `  ${command.usage.split('   ')[0]!.padEnd(width)}  ${command.summary}`),
+    ...commands.map((command) => `  ${command.usage.split('   ')[0]!.padEnd(width)}  ${command.summary}`),
     '',
     'Every command takes --json for machine-readable output.',
   ].join('\n');
@@ -35,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = rest.includes('--json');
   const out = new CliOutput(json);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${help()}\n`);
+    process.stdout.write(`${await help()}\n`);
     return name ? 0 : 2;
   }
   if (name === '--version') {
@@ -43,8 +47,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${hearthVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) return fail(out, 'usage', `unknown command "${name}"\n\n${help()}`, 2);
+  const load = COMMANDS.find(([candidate]) => candidate === name)?.[1];
+  if (!load) return fail(out, 'usage', `unknown command "${name}"\n\n${await help()}`, 2);
+  const command = await load();
   try {
     const { values, positionals } = parseArgs({
       args: rest,

@@ -2,17 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { LoadCacheProgress } from '../../core/api/contract.js';
 import { isLoopback } from '../../core/api/host-check.js';
 import { writeApiRecord } from '../../core/inference/api-record.js';
-import { openMemberLinks } from '../../core/inference/member-links.js';
 import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
 import { parseRpcManifestUse, type RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { DEFAULT_API_PORT, startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
-import { ensureTools } from '../../core/native/tools.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { hearthPaths } from '../../core/paths.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { portFlag, untilStopped } from '../long-running.js';
-import { describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
+import { openClusterPlan } from '../cluster-plan.js';
+import { describePlan, PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 
 /** `hearth load <model.gguf>`: plan, load across the cluster and serve the OpenAI API until stopped. */
 export const loadCommand: Command = {
@@ -23,25 +22,21 @@ export const loadCommand: Command = {
   async run({ positionals, flags, out }) {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth load takes one model file: hearth load <model.gguf>');
-    const options = planOptions(flags);
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
     const port = portFlag(flags.port, DEFAULT_API_PORT, '--port');
     const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : isLoopback(host) ? undefined : randomBytes(24).toString('base64url');
     const { dataDir } = hearthPaths();
     // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { loadPlan, planModel } = await import('../../core/inference/load-model.js');
+    const { loadPlan } = await import('../../core/inference/load-model.js');
     const { watchLoadCache } = await import('../../core/warmup/load-cache-watch.js');
-    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
-
     // Check the file and the fit before anything listens or starts.
-    const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
+    const { tools, links, plan } = await openClusterPlan(model, flags, dataDir, out);
     // The RPC client's word on the precomputed hashes (patch 0003), printed before the model serves.
     let hashes: RpcManifestUse | null = null;
     const slot = new ModelSlot({ tools, onLine: (line) => void (hashes = parseRpcManifestUse(line) ?? hashes) });
     let gateway: OpenAiGateway | undefined;
     let cache: LoadCacheProgress[];
     try {
-      const plan = await planModel({ model, tools, members: links.members, options });
       assertPlanFits(plan);
       gateway = await startOpenAiGateway({ slot, host, port, apiKey });
       // Each peer's tensors from its own cache versus sent over the link, live while llama-server loads.

@@ -1,13 +1,12 @@
 import type { PeerCoverage } from '../../core/api/contract.js';
-import { ensureTools } from '../../core/native/tools.js';
-import { openMemberLinks } from '../../core/inference/member-links.js';
 import { hearthPaths } from '../../core/paths.js';
 import { measureCoverage } from '../../core/warmup/coverage.js';
 import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
 import { peerShares, planGivesPeersCachedTensors } from '../../core/warmup/peer-shares.js';
 import { usageError, type Command } from '../command.js';
 import { untilStopped } from '../long-running.js';
-import { describeCoverage, describePlan, manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
+import { openClusterPlan } from '../cluster-plan.js';
+import { describeCoverage, describePlan, PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 
 /** `hearth plan <model.gguf>`: how the model would split across this machine and the member peers, whether it fits, and how warm each peer's cache is for it. */
 export const planCommand: Command = {
@@ -18,15 +17,11 @@ export const planCommand: Command = {
   async run({ positionals, flags, out }) {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth plan takes one model file: hearth plan <model.gguf>');
-    const options = planOptions(flags);
     const { dataDir } = hearthPaths();
     // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { planModel } = await import('../../core/inference/load-model.js');
     const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
-    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
-    const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
+    const { links, plan } = await openClusterPlan(model, flags, dataDir, out);
     try {
-      const plan = await planModel({ model, tools, members: links.members, options });
       // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a cached tensor.
       const manifest = planGivesPeersCachedTensors(plan)
         ? await loadOrMakeManifest({

@@ -1,6 +1,4 @@
 import type { WarmupProgress } from '../../core/api/contract.js';
-import { openMemberLinks } from '../../core/inference/member-links.js';
-import { ensureTools } from '../../core/native/tools.js';
 import { hearthPaths } from '../../core/paths.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { peerShares } from '../../core/warmup/peer-shares.js';
@@ -8,7 +6,8 @@ import type { PeerWarmupReport } from '../../core/warmup/warm-up.js';
 import { usageError, type Command, type FlagValue } from '../command.js';
 import { formatBytes } from '../format.js';
 import { parseSize } from '../parse-size.js';
-import { manualPeers, PLAN_FLAGS, PLAN_USAGE, planOptions, waitMs } from '../plan-flags.js';
+import { openClusterPlan } from '../cluster-plan.js';
+import { PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 
 /** Exit code of a warm-up cancelled with Ctrl-C (128 + SIGINT, as shells report it). */
 const CANCELLED_EXIT = 130;
@@ -22,21 +21,18 @@ export const warmCommand: Command = {
   async run({ positionals, flags, out }) {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth warm takes one model file: hearth warm <model.gguf>');
-    const options = planOptions(flags);
     const maxBytesPerSecond = rateFlag(flags['max-rate']);
     const { dataDir } = hearthPaths();
     // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { announceLoad, planModel } = await import('../../core/inference/load-model.js');
+    const { announceLoad } = await import('../../core/inference/load-model.js');
     const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
     const { warmUp } = await import('../../core/warmup/warm-up.js');
-    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
-    const links = await openMemberLinks({ dataDir, tools, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) });
+    // The same plan `hearth load` will make, so the entries warmed are the ones it asks for.
+    const { links, plan } = await openClusterPlan(model, flags, dataDir, out);
     const cancel = new AbortController();
     // The first Ctrl-C stops the streams cleanly; a second one does not wait for that.
     const onSignal = () => (cancel.signal.aborted ? process.exit(CANCELLED_EXIT) : cancel.abort());
     try {
-      // The same plan `hearth load` will make, so the entries warmed are the ones it asks for.
-      const plan = await planModel({ model, tools, members: links.members, options });
       assertPlanFits(plan);
       const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir, onProgress: ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null) });
       const shares = peerShares(plan, manifest, links.members);

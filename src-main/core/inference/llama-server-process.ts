@@ -11,7 +11,7 @@ import { freePort } from '../net/free-port.js';
 import { killOnExit } from './exit-reaper.js';
 import { failureReason, type ProcessExit } from './failure-reason.js';
 import type { LoadState } from './load-state.js';
-import { isChildStateLine, nextLoadProgress, START_PROGRESS } from './load-progress.js';
+import { isChildStateLine, isReadyStateLine, nextLoadProgress, START_PROGRESS } from './load-progress.js';
 
 /** How to start llama-server for a load. */
 export interface LlamaServerOptions {
@@ -49,6 +49,8 @@ export class LlamaServerProcess extends EventEmitter {
   #stopping = false;
   /** Set when Hearth ends a load that took too long: the exit is then a failure, not a stop. */
   #timedOut: string | null = null;
+  /** Ends the wait between two health checks: set while #waitReady waits. */
+  #wakeHealthCheck: (() => void) | null = null;
 
   /** Use spawnLlamaServer. */
   constructor(child: ChildProcess, url: string, apiKey: string, options: LlamaServerOptions) {
@@ -104,6 +106,8 @@ export class LlamaServerProcess extends EventEmitter {
 
   #onLine(line: string, onLine: ((line: string) => void) | undefined): void {
     onLine?.(line);
+    // As a router's child it says when it serves: check at once instead of at the next poll.
+    if (isReadyStateLine(line)) this.#wakeHealthCheck?.();
     const state = this.#state;
     if (state.state === 'starting' || state.state === 'loading') {
       const progress = nextLoadProgress(line, state.state === 'loading' ? state.progress : START_PROGRESS);
@@ -140,7 +144,14 @@ export class LlamaServerProcess extends EventEmitter {
         await this.stop();
         break;
       }
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS))]);
+      await Promise.race([ended, new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HEALTH_POLL_MS);
+        this.#wakeHealthCheck = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      })]);
+      this.#wakeHealthCheck = null;
     }
     await this.exited;
     const state = this.#state;

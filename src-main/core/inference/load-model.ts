@@ -80,11 +80,12 @@ function cacheModelId(manifest: HashManifest): string {
 export async function announceLoad(plan: SplitPlan, manifest: HashManifest, members: readonly MemberLink[]): Promise<void> {
   const id = cacheModelId(manifest);
   const name = path.basename(manifest.file.path);
-  for (const share of peerShares(plan, manifest, members)) {
+  // Every peer at once: each answer is a round trip through its link.
+  await Promise.all(peerShares(plan, manifest, members).map(async (share) => {
     const hashes = share.entries.map((entry) => entry.hash);
     await controlPost(share.peer, 'v1/models', { id, name, hashes });
     await controlPost(share.peer, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS });
-  }
+  }));
 }
 
 async function controlPost(member: CachePeer, route: string, body: unknown): Promise<void> {

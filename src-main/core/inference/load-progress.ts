@@ -29,6 +29,17 @@ export function isChildStateLine(line: string): boolean {
   return line.startsWith(CHILD_STATE_PREFIX);
 }
 
+/** Whether a line is the state message that says it serves (server.cpp notifies `ready` once loaded). */
+export function isReadyStateLine(line: string): boolean {
+  if (!isChildStateLine(line)) return false;
+  try {
+    const message: unknown = JSON.parse(line.slice(CHILD_STATE_PREFIX.length));
+    return isRecord(message) && message.state === 'ready';
+  } catch {
+    return false;
+  }
+}
+
 /** The progress after `line`, or null when the line says nothing new about the load. */
 export function nextLoadProgress(line: string, current: LoadProgress): LoadProgress | null {
   if (isChildStateLine(line)) return fromStateMessage(line.slice(CHILD_STATE_PREFIX.length), current);

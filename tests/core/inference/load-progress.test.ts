@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../../../src-main/core/inference/load-state.js';
-import { CHILD_STATE_PREFIX, nextLoadProgress, START_PROGRESS } from '../../../src-main/core/inference/load-progress.js';
+import { CHILD_STATE_PREFIX, isReadyStateLine, nextLoadProgress, START_PROGRESS } from '../../../src-main/core/inference/load-progress.js';
 
 const state = (value: number, stages = ['text_model'], current = 'text_model'): string =>
   `${CHILD_STATE_PREFIX}${JSON.stringify({ state: 'loading', payload: { stages, current, value } })}`;
@@ -50,5 +50,14 @@ describe('nextLoadProgress', () => {
     for (const line of ['', 'srv  log_server_r: request: GET /health 127.0.0.1 503', `${CHILD_STATE_PREFIX}{"state":"ready","payload":{}}`, `${CHILD_STATE_PREFIX}{not json`, `${CHILD_STATE_PREFIX}{"state":"loading","payload":{"value":"half"}}`]) {
       expect(nextLoadProgress(line, START_PROGRESS)).toBeNull();
     }
+  });
+});
+
+describe('isReadyStateLine', () => {
+  it('knows the message llama-server sends its parent once it serves, and nothing else', () => {
+    expect(isReadyStateLine(`${CHILD_STATE_PREFIX}${JSON.stringify({ state: 'ready', payload: { id: 'tiny' } })}`)).toBe(true);
+    expect(isReadyStateLine(state(1))).toBe(false);
+    expect(isReadyStateLine(`${CHILD_STATE_PREFIX}{"state": "ready"`)).toBe(false);
+    expect(isReadyStateLine('0.02.234.504 I srv  llama_server: state: ready')).toBe(false);
   });
 });
