@@ -2,10 +2,11 @@
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
 import { HearthError } from '../errors.js';
-import { inspectGguf, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
+import { arrayLength } from '../gguf/gguf-header.js';
+import { inspectGguf, metadataNumber, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';
 
-/** The `<arch>.*` metadata keys the planner reads (node-llama-cpp's `architectureMetadata`). */
+/** The `<arch>.*` metadata keys the planner reads, under their names without the architecture. */
 export interface ArchitectureMetadata {
   block_count?: number;
   embedding_length?: number;
@@ -23,10 +24,32 @@ export async function readPlanModel(filePath: string): Promise<PlanModel> {
 
 /** The planner's model from what `inspectGguf` read (no I/O); missing hyperparameters are a HearthError naming the file. */
 export function planModelFrom(facts: ModelFacts, info: GgufInfo): PlanModel {
-  const filePath = facts.path;
-  const vocabFromTokens = info.metadata.tokenizer?.ggml?.tokens?.length;
+  const vocabFromTokens = arrayLength(info.metadata.get('tokenizer.ggml.tokens'));
   const embedding = facts.tensors.find((tensor) => tensor.name === 'token_embd.weight');
-  return { facts, shape: modelShape(filePath, facts.architecture, info.architectureMetadata as ArchitectureMetadata, vocabFromTokens ?? embedding?.dimensions[1] ?? 0) };
+  return { facts, shape: modelShape(facts.path, facts.architecture, architectureMetadata(info, facts.architecture), vocabFromTokens ?? embedding?.dimensions[1] ?? 0) };
+}
+
+/** The `<arch>.*` keys the planner reads, as numbers or per-layer lists of numbers. */
+function architectureMetadata(info: GgufInfo, architecture: string): ArchitectureMetadata {
+  const number = (key: string) => metadataNumber(info, `${architecture}.${key}`);
+  const perLayer = (key: string): number | number[] | undefined => {
+    const value = info.metadata.get(`${architecture}.${key}`);
+    if (Array.isArray(value) && value.every((item) => typeof item === 'number')) return value as number[];
+    return typeof value === 'number' ? value : undefined;
+  };
+  return {
+    block_count: number('block_count'),
+    embedding_length: number('embedding_length'),
+    feed_forward_length: perLayer('feed_forward_length'),
+    context_length: number('context_length'),
+    vocab_size: number('vocab_size'),
+    attention: {
+      head_count: perLayer('attention.head_count'),
+      head_count_kv: perLayer('attention.head_count_kv'),
+      key_length: number('attention.key_length'),
+      value_length: number('attention.value_length'),
+    },
+  };
 }
 
 /** The planner's view of a model's hyperparameters; missing essentials are a HearthError naming the file. */

@@ -4,6 +4,7 @@ import type { DeviceInfo } from '../api/contract.js';
 import { HearthError } from '../errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { isPortFree, waitForPort } from '../net/free-port.js';
+import { physicalCores } from './cpu-cores.js';
 
 export interface RpcServerOptions {
   tools: LlamaTools;
@@ -12,6 +13,7 @@ export interface RpcServerOptions {
   port: number;
   /** Folder for llama.cpp's tensor cache (files go to `<cacheRoot>/rpc/`). */
   cacheRoot: string;
+  /** Threads of its CPU device (default: one per physical core, see cpu-cores.ts). */
   threads?: number;
   startTimeoutMs?: number;
   /** Every line the server prints (its cache events among them). */
@@ -39,8 +41,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     throw new HearthError('port-in-use', `Port ${port} on ${host} is already in use by another program: stop it, or give the worker another port (--rpc-port).`);
   }
   // --exit-with-stdin (Hearth's patch): the server ends when Hearth does, even after a SIGKILL.
-  const args = ['-H', host, '-p', String(port), '-c', '--exit-with-stdin'];
-  if (options.threads) args.push('-t', String(options.threads));
+  const args = ['-H', host, '-p', String(port), '-c', '--exit-with-stdin', '-t', String(options.threads ?? physicalCores())];
   // llama.cpp puts the cache in $LLAMA_CACHE/rpc.
   const child = spawn(tools.rpcServer, args, { cwd: tools.cwd, env: { ...tools.env, LLAMA_CACHE: options.cacheRoot }, stdio: ['pipe', 'pipe', 'pipe'] });
 

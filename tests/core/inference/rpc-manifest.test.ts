@@ -2,8 +2,10 @@
 // tensors a manifest lists going by hash and into the cache too (patch 0005): a real llama-server
 // with HEARTH_RPC_MANIFEST → a real Hearth worker with its cache, on loopback.
 import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
@@ -20,12 +22,13 @@ import {
 } from '../../../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
-import { expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
-import { localCompletion, type Completion } from '../../helpers/llama-server.js';
+import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
+import { localCompletion, startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { loadThroughWorker, startTestWorker } from '../../helpers/worker.js';
 
 const PROMPT = 'The warm hearth of the cluster';
+const run = promisify(execFile);
 const TOKENS = 12;
 
 /** What the patched client said about a manifest in one llama-server's output. */
@@ -115,6 +118,17 @@ function flipped(hex: string): string {
   return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 }
 
+/** Drop `file` from the page cache (GNU dd's `nocache`: POSIX_FADV_DONTNEED over the whole file). */
+async function dropFromPageCache(file: string): Promise<void> {
+  await run('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+/** Bytes of `file` in the page cache (util-linux `fincore`). */
+async function cachedBytes(file: string): Promise<number> {
+  const { stdout } = await run('fincore', ['--bytes', '--noheadings', '--output', 'RES', file]);
+  return Number(stdout.trim());
+}
+
 async function entryFiles(worker: { cacheRoot: string }): Promise<string[]> {
   return (await readdir(path.join(worker.cacheRoot, 'rpc'))).filter(isEntryName).sort();
 }
@@ -201,6 +215,36 @@ describe('loads with a manifest, through a Hearth worker', () => {
     const cachedBytes = expected.reduce((sum, entry) => sum + entry.size, 0);
     expect(warm.load).toMatchObject({ hits: expected.length, misses: 0, stores: 0, bytesFromCache: cachedBytes });
     warmBytesWithManifest = warm.load.bytesReceived;
+  });
+
+  it('a warm load takes one connection to the worker, and the coordinator reads none of the tensors the worker holds (patches 0007, 0008)', async () => {
+    const opens: unknown[] = [];
+    const onCache = (event: { kind: string }) => void (event.kind === 'client-open' && opens.push(event));
+    worker.service.on('cache', onCache);
+    const loadsBefore = worker.service.cache.summary().loads;
+    // Pages a llama-server that just ended still maps are not dropped: try until it is gone.
+    await eventually(async () => {
+      await dropFromPageCache(model);
+      return (await cachedBytes(model)) < 2 ** 20 ? true : undefined;
+    }, 10_000, 'the model file to leave the page cache');
+    const server = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: { ...tools.env, ...rpcManifestEnv(good) }, model, args: ['--rpc', worker.service.status.endpoint, '-ngl', '99'] });
+    try {
+      expect(await server.complete(PROMPT, TOKENS)).toEqual(local);
+    } finally {
+      await server.stop();
+    }
+    // Upstream maps the whole file with MAP_POPULATE and MADV_WILLNEED, reading all of it from
+    // disk. Here only what stays on this machine (the token embedding, the small tensors), the
+    // probes and the one tensor checked in full are read.
+    const { fileBytes } = await inspectModel(model);
+    const offloaded = expected.reduce((sum, entry) => sum + entry.size, 0);
+    const largest = Math.max(...expected.map((entry) => entry.size));
+    expect(await cachedBytes(model)).toBeLessThan(fileBytes - offloaded + largest + 2 * 2 ** 20);
+    // The next load's figures must not take this one's end for theirs.
+    await eventually(() => (worker.service.cache.summary().loads > loadsBefore ? true : undefined), 10_000, 'the RPC client to disconnect');
+    worker.service.off('cache', onCache);
+    // Upstream's client opened a connection for each query before the buffers existed: six.
+    expect(opens).toHaveLength(1);
   });
 
   it('without a manifest the client says nothing and does as upstream: it sends the smaller tensors again', async () => {
