@@ -80,11 +80,13 @@ function cacheModelId(manifest: HashManifest): string {
 export async function announceLoad(plan: SplitPlan, manifest: HashManifest, members: readonly MemberLink[]): Promise<void> {
   const id = cacheModelId(manifest);
   const name = path.basename(manifest.file.path);
-  // Every peer at once: each answer is a round trip through its link.
-  await Promise.all(peerShares(plan, manifest, members).map(async (share) => {
+  // Every peer and both requests at once (neither needs the other): each is a round trip through a link.
+  await Promise.all(peerShares(plan, manifest, members).flatMap((share) => {
     const hashes = share.entries.map((entry) => entry.hash);
-    await controlPost(share.peer, 'v1/models', { id, name, hashes });
-    await controlPost(share.peer, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS });
+    return [
+      controlPost(share.peer, 'v1/models', { id, name, hashes }),
+      controlPost(share.peer, 'v1/cache/pins', { hashes, ttlSeconds: PIN_SECONDS }),
+    ];
   }));
 }
 
