@@ -49,8 +49,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS.find(([candidate]) => candidate === name)?.[1];
   if (!load) return fail(out, 'usage', `unknown command "${name}"\n\n${await help()}`, 2);
-  const command = await load();
+  let command: Command | undefined;
   try {
+    command = await load();
     const { values, positionals } = parseArgs({
       args: rest,
       options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (isHearthError(error)) return fail(out, error.code, error.message, error.code === 'usage' ? 2 : 1);
     const code = (error as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return fail(out, 'usage', `${(error as Error).message}\nUsage: ${command.usage}`, 2);
+    if (command && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return fail(out, 'usage', `${(error as Error).message}\nUsage: ${command.usage}`, 2);
     if (process.env.HEARTH_DEBUG) console.error(error);
     return fail(out, 'internal', `unexpected error: ${(error as Error).message ?? String(error)} (set HEARTH_DEBUG=1 for details)`, 1);
   }

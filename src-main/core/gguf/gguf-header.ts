@@ -16,6 +16,10 @@ const DEFAULT_ALIGNMENT = 32;
 /** GGML_MAX_DIMS. */
 const MAX_DIMENSIONS = 4;
 const CHUNK_BYTES = 256 * 1024;
+const MAX_TENSORS = 1_000_000n;
+const MAX_METADATA_ENTRIES = 1_000_000n;
+/** Numbers kept from arrays in all; past this, arrays are stepped over too (memory stays bounded on a hostile header). */
+const MAX_KEPT_ELEMENTS = 1_000_000;
 const MAX_STRING_BYTES = 64 * 1024 * 1024;
 
 /** An array the reader stepped over: only its length is known. */
@@ -78,6 +82,8 @@ class HeaderReader {
   #bufferAt = 0;
   #bufferBytes = 0;
   #position = 0;
+  /** Array elements decoded so far. */
+  #kept = 0;
 
   constructor(handle: FileHandle, fileBytes: number) {
     this.#handle = handle;
@@ -94,8 +100,9 @@ class HeaderReader {
     if (version !== 2 && version !== 3) throw new GgufHeaderError(`uses GGUF version ${version}; llama.cpp reads versions 2 and 3`);
     const tensorCount = this.#u64();
     const metadataCount = this.#u64();
-    // The smallest entry is 12 bytes of key length and type, the smallest tensor 8 + 4 + 8 + 4 + 8.
-    if (metadataCount * 12n + tensorCount * 32n > BigInt(this.#fileBytes)) {
+    // Far above any real model, and the smallest entry is 12 bytes of key length and type, the
+    // smallest tensor 8 + 4 + 8 + 4 + 8: a count past these is a damaged or hostile header.
+    if (tensorCount > MAX_TENSORS || metadataCount > MAX_METADATA_ENTRIES || metadataCount * 12n + tensorCount * 32n > BigInt(this.#fileBytes)) {
       throw new GgufHeaderError(`the header is damaged: it announces ${tensorCount} tensors and ${metadataCount} metadata entries, more than ${this.#fileBytes} bytes can hold`);
     }
     const metadata = new Map<string, GgufValue>();
@@ -118,7 +125,7 @@ class HeaderReader {
       tensors.push({ name, ggmlType, dimensions, fileOffset: 0 });
     }
     const alignment = metadata.get('general.alignment') ?? DEFAULT_ALIGNMENT;
-    if (typeof alignment !== 'number' || alignment < 1 || (alignment & (alignment - 1)) !== 0) throw new GgufHeaderError(`the header is damaged: general.alignment is ${String(alignment)}, not a power of two`);
+    if (typeof alignment !== 'number' || !Number.isInteger(alignment) || alignment < 1 || alignment > 2 ** 30 || (alignment & (alignment - 1)) !== 0) throw new GgufHeaderError(`the header is damaged: general.alignment is ${String(alignment)}, not a power of two`);
     const dataOffset = Math.ceil(this.#position / alignment) * alignment;
     tensors.forEach((tensor, i) => (tensor.fileOffset = this.#safe(BigInt(dataOffset) + offsets[i]!, `the offset of tensor ${tensor.name}`)));
     return { version, metadata, tensors, dataOffset };
@@ -131,7 +138,11 @@ class HeaderReader {
       const elementType = this.#u32();
       const length = this.#safe(this.#u64(), `the length of ${key}`);
       if (elementType === GGUF_TYPE.array) throw new GgufHeaderError(`the header is damaged: ${key} is an array of arrays, which GGUF does not allow`);
-      if (elementType !== GGUF_TYPE.string && length <= KEPT_ARRAY_LENGTH) {
+      // Every element takes a byte at least (a string 8, its length).
+      const least = elementType === GGUF_TYPE.string ? 8 : FIXED_BYTES[elementType] ?? 1;
+      if (length * least > this.#fileBytes - this.#position) throw new GgufHeaderError(`the file is truncated inside its header (${key} announces ${length} values, more than the ${this.#fileBytes - this.#position} bytes left hold)`, this.#position + length * least);
+      if (elementType !== GGUF_TYPE.string && length <= KEPT_ARRAY_LENGTH && this.#kept + length <= MAX_KEPT_ELEMENTS) {
+        this.#kept += length;
         const values: GgufValue[] = [];
         for (let i = 0; i < length; i++) values.push(await this.#value(elementType, key));
         return values;

@@ -1,5 +1,6 @@
 // How many threads the worker's CPU device computes with: one per physical core, as llama.cpp's
-// own tools choose (common's `cpu_get_num_math`). ggml-rpc-server's default is half the logical
+// own tools choose (common's `cpu_get_num_math`; it also leaves out the efficiency cores of hybrid
+// x86 processors, which this does not). ggml-rpc-server's default is half the logical
 // CPUs, which assumes two hardware threads per core: on a machine without them (Apple silicon,
 // most ARM boards, many virtual machines) it left half the cores idle.
 import { execFileSync } from 'node:child_process';
@@ -32,11 +33,15 @@ function linuxCores(cpuDir: string): number | null {
   }
 }
 
+/** Performance cores on Apple silicon (what llama.cpp counts there), else every physical core. */
 function darwinCores(): number | null {
-  try {
-    const cores = Number(execFileSync('sysctl', ['-n', 'hw.physicalcpu'], { encoding: 'utf8', timeout: 5_000 }).trim());
-    return Number.isInteger(cores) && cores > 0 ? cores : null;
-  } catch {
-    return null;
+  for (const key of ['hw.perflevel0.physicalcpu', 'hw.physicalcpu']) {
+    try {
+      const cores = Number(execFileSync('sysctl', ['-n', key], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      if (Number.isInteger(cores) && cores > 0) return cores;
+    } catch {
+      // an Intel Mac has no perflevel keys
+    }
   }
+  return null;
 }

@@ -41,7 +41,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     throw new HearthError('port-in-use', `Port ${port} on ${host} is already in use by another program: stop it, or give the worker another port (--rpc-port).`);
   }
   // --exit-with-stdin (Hearth's patch): the server ends when Hearth does, even after a SIGKILL.
-  const args = ['-H', host, '-p', String(port), '-c', '--exit-with-stdin', '-t', String(options.threads ?? physicalCores())];
+  const args = ['-H', host, '-p', String(port), '-c', '--exit-with-stdin', '-t', String(options.threads && options.threads > 0 ? options.threads : physicalCores())];
   // llama.cpp puts the cache in $LLAMA_CACHE/rpc.
   const child = spawn(tools.rpcServer, args, { cwd: tools.cwd, env: { ...tools.env, LLAMA_CACHE: options.cacheRoot }, stdio: ['pipe', 'pipe', 'pipe'] });
 

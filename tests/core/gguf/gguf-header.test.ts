@@ -86,6 +86,8 @@ describe('readGgufHeader', () => {
       ['a string longer than any header holds', header([entry('a', 8, u64(2 ** 40))]), /string of 1099511627776 bytes/],
       ['five dimensions', header([], [Buffer.concat([str('t'), u32(5), u64(1), u64(1), u64(1), u64(1), u64(1), u32(0), u64(0)])]), /5 dimensions/],
       ['counts no file could hold', Buffer.concat([Buffer.from('GGUF', 'latin1'), u32(3), u64(2 ** 40), u64(0)]), /announces/],
+      ['an array longer than the file', header([entry('a', 9, Buffer.concat([u32(8), u64(2 ** 40)]))]), /announces 1099511627776 values/],
+      ['an alignment that is not a whole power of two', header([entry('general.alignment', 6, f32(2.5))]), /general\.alignment is 2\.5/],
     ];
     it.each(cases)('%s', async (name, bytes, reason) => {
       const file = path.join(dir, `${name.replaceAll(' ', '-')}.gguf`);
@@ -106,6 +108,12 @@ function u32(value: number): Buffer {
 function u64(value: number): Buffer {
   const bytes = Buffer.alloc(8);
   bytes.writeBigUInt64LE(BigInt(value));
+  return bytes;
+}
+
+function f32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeFloatLE(value);
   return bytes;
 }
 
