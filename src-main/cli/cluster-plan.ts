@@ -2,9 +2,12 @@
 // peers, and the plan. ggml's probe of this machine's devices (a child process that loads every
 // backend module: a few hundred milliseconds) and the read of the model's header run while the
 // links open and mDNS listens, not after.
+import { planModel } from '../core/inference/load-model.js';
 import { openMemberLinks, type MemberLinks } from '../core/inference/member-links.js';
 import { ensureTools, type LlamaTools } from '../core/native/tools.js';
+import { readPlanModel } from '../core/planner/model-shape.js';
 import type { SplitPlan } from '../core/planner/plan-types.js';
+import { listDevices } from '../core/worker/devices.js';
 import type { FlagValue } from './command.js';
 import type { CliOutput } from './output.js';
 import { manualPeers, planOptions, waitMs } from './plan-flags.js';
@@ -21,10 +24,6 @@ export async function openClusterPlan(model: string, flags: Record<string, FlagV
   // The flags first: a usage error comes before anything starts.
   const options = planOptions(flags);
   const linkOptions = { dataDir, manual: manualPeers(flags), discovery: !flags['no-discovery'], waitMs: waitMs(flags) };
-  // Loaded here, not at the top: only the commands that open a model need these modules.
-  const { planModel } = await import('../core/inference/load-model.js');
-  const { readPlanModel } = await import('../core/planner/model-shape.js');
-  const { listDevices } = await import('../core/worker/devices.js');
   const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
   const local = Promise.all([readPlanModel(model), listDevices(tools)]);
   local.catch(() => undefined); // awaited below, unless opening the links fails first

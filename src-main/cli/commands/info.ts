@@ -1,3 +1,4 @@
+import { CACHED_TENSOR_MIN_BYTES, inspectModel } from '../../core/gguf/inspect-model.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes, formatCount, table } from '../format.js';
 
@@ -11,8 +12,6 @@ export const infoCommand: Command = {
     const file = positionals[0];
     if (!file) throw usageError('hearth info needs a model file: hearth info <model.gguf>');
     if (positionals.length > 1) throw usageError(`hearth info takes one model file, got ${positionals.length}`);
-    // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { inspectModel, CACHED_TENSOR_MIN_BYTES } = await import('../../core/gguf/inspect-model.js');
     const facts = await inspectModel(file);
     const { tensors, ...summary } = facts;
     out.result(flags.tensors ? facts : summary, () => {

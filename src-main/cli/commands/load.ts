@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { LoadCacheProgress } from '../../core/api/contract.js';
 import { isLoopback } from '../../core/api/host-check.js';
 import { writeApiRecord } from '../../core/inference/api-record.js';
+import { loadPlan } from '../../core/inference/load-model.js';
 import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
 import { parseRpcManifestUse, type RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { DEFAULT_API_PORT, startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { hearthPaths } from '../../core/paths.js';
+import { watchLoadCache } from '../../core/warmup/load-cache-watch.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { portFlag, untilStopped } from '../long-running.js';
@@ -26,9 +28,6 @@ export const loadCommand: Command = {
     const port = portFlag(flags.port, DEFAULT_API_PORT, '--port');
     const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : isLoopback(host) ? undefined : randomBytes(24).toString('base64url');
     const { dataDir } = hearthPaths();
-    // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { loadPlan } = await import('../../core/inference/load-model.js');
-    const { watchLoadCache } = await import('../../core/warmup/load-cache-watch.js');
     // Check the file and the fit before anything listens or starts.
     const { tools, links, plan } = await openClusterPlan(model, flags, dataDir, out);
     // The RPC client's word on the precomputed hashes (patch 0003), printed before the model serves.

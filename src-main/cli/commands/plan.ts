@@ -1,4 +1,5 @@
 import type { PeerCoverage } from '../../core/api/contract.js';
+import { loadOrMakeManifest } from '../../core/gguf/manifest/load-or-make-manifest.js';
 import { hearthPaths } from '../../core/paths.js';
 import { measureCoverage } from '../../core/warmup/coverage.js';
 import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
@@ -18,8 +19,6 @@ export const planCommand: Command = {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth plan takes one model file: hearth plan <model.gguf>');
     const { dataDir } = hearthPaths();
-    // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
     const { links, plan } = await openClusterPlan(model, flags, dataDir, out);
     try {
       // Coverage needs the tensors' hashes: made once per model file (a load needs them anyway), and only when a peer gets a cached tensor.

@@ -1,8 +1,10 @@
 import type { WarmupProgress } from '../../core/api/contract.js';
+import { loadOrMakeManifest } from '../../core/gguf/manifest/load-or-make-manifest.js';
+import { announceLoad } from '../../core/inference/load-model.js';
 import { hearthPaths } from '../../core/paths.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { peerShares } from '../../core/warmup/peer-shares.js';
-import type { PeerWarmupReport } from '../../core/warmup/warm-up.js';
+import { warmUp, type PeerWarmupReport } from '../../core/warmup/warm-up.js';
 import { usageError, type Command, type FlagValue } from '../command.js';
 import { formatBytes } from '../format.js';
 import { parseSize } from '../parse-size.js';
@@ -23,10 +25,6 @@ export const warmCommand: Command = {
     if (!model || positionals.length > 1) throw usageError('hearth warm takes one model file: hearth warm <model.gguf>');
     const maxBytesPerSecond = rateFlag(flags['max-rate']);
     const { dataDir } = hearthPaths();
-    // Loaded here, not at the top: only the commands that open a model need these modules.
-    const { announceLoad } = await import('../../core/inference/load-model.js');
-    const { loadOrMakeManifest } = await import('../../core/gguf/manifest/load-or-make-manifest.js');
-    const { warmUp } = await import('../../core/warmup/warm-up.js');
     // The same plan `hearth load` will make, so the entries warmed are the ones it asks for.
     const { links, plan } = await openClusterPlan(model, flags, dataDir, out);
     const cancel = new AbortController();

@@ -4,6 +4,13 @@ import type http from 'node:http';
 // A long chat is the largest argument a request carries (request-arguments.ts caps it at 4 MiB of text).
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * For servers that receive uploads: no limit on a whole request (a model upload, or one tensor
+ * pushed at a --max-rate, takes as long as it takes), but headers must still come within a minute.
+ * Node takes the smaller of the two limits, so the headers' is set explicitly or it goes too.
+ */
+export const UPLOAD_SERVER_TIMEOUTS = { requestTimeout: 0, headersTimeout: 60_000 } as const;
+
 /** A failure that becomes a JSON reply with this status and message. */
 export class HttpError extends Error {
   constructor(readonly status: number, message: string) {

@@ -8,7 +8,7 @@ import { HearthError, isHearthError } from '../errors.js';
 import type { HearthEvents, HearthRequests } from './contract.js';
 import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from './host-check.js';
 import type { HearthHost } from './host.js';
-import { HttpError, readJsonBody, sendJson, setSecurityHeaders } from './http-replies.js';
+import { HttpError, readJsonBody, sendJson, setSecurityHeaders, UPLOAD_SERVER_TIMEOUTS } from './http-replies.js';
 import { BadArgument, eventNames, requestArguments } from './request-arguments.js';
 import { listen } from './listen.js';
 import { bearerToken, isSecret } from './secrets.js';
@@ -54,10 +54,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const allowed = (req: http.IncomingMessage): boolean =>
     isAllowedHost(req.headers.host, { port, listenHost: host, localAddress: req.socket.localAddress });
 
-  // No limit on receiving a whole request: a model upload takes as long as it takes (the upload
-  // route has its own idle timeout); headers must still come promptly, so their limit is set
-  // explicitly (Node would otherwise drop it with the request's).
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  // A model upload takes as long as it takes (the upload route has its own idle timeout).
+  const server = http.createServer(UPLOAD_SERVER_TIMEOUTS, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: `Internal error: ${String(error)}` });
       else res.destroy();

@@ -67,6 +67,18 @@ export async function readGgufHeader(filePath: string, fileBytes: number): Promi
   }
 }
 
+/** A metadata value when it is a string. */
+export function metadataString(header: GgufHeader, key: string): string | undefined {
+  const value = header.metadata.get(key);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A metadata value when it is a number. */
+export function metadataNumber(header: GgufHeader, key: string): number | undefined {
+  const value = header.metadata.get(key);
+  return typeof value === 'number' ? value : undefined;
+}
+
 /** The length of an array value, or undefined when the value is not an array. */
 export function arrayLength(value: GgufValue | undefined): number | undefined {
   if (Array.isArray(value)) return value.length;

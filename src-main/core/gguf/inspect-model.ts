@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { HearthError } from '../errors.js';
-import { GgufHeaderError, readGgufHeader, type GgufHeader } from './gguf-header.js';
+import { GgufHeaderError, metadataNumber, metadataString, readGgufHeader, type GgufHeader } from './gguf-header.js';
 import { elementCount, fileTypeName, tensorByteSize } from './ggml-types.js';
 
 /** Upstream llama.cpp's RPC client sends a hash instead of the data for tensors larger than this (ggml-rpc.cpp `HASH_THRESHOLD`). */
@@ -50,15 +50,12 @@ export async function inspectModel(filePath: string): Promise<ModelFacts> {
   return (await inspectGguf(filePath)).facts;
 }
 
-/** What the header says beyond the facts (the planner reads hyperparameters from its metadata). */
-export type GgufInfo = GgufHeader;
-
 /** `inspectModel`'s facts with the whole header, from one read of it. */
-export async function inspectGguf(filePath: string): Promise<{ facts: ModelFacts; info: GgufInfo }> {
+export async function inspectGguf(filePath: string): Promise<{ facts: ModelFacts; info: GgufHeader }> {
   const fail = (problem: string, cause?: unknown) => new HearthError('bad-model', `${filePath}: ${problem}`, { cause });
 
   const fileBytes = await fileSize(filePath, fail);
-  let info: GgufInfo;
+  let info: GgufHeader;
   try {
     info = await readGgufHeader(filePath, fileBytes);
   } catch (error) {
@@ -116,14 +113,3 @@ function unreadable(error: unknown, fail: Fail): HearthError {
   return fail(`cannot be read (${(error as Error).message})`, error);
 }
 
-/** A metadata value when it is a string. */
-export function metadataString(info: GgufInfo, key: string): string | undefined {
-  const value = info.metadata.get(key);
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** A metadata value when it is a number. */
-export function metadataNumber(info: GgufInfo, key: string): number | undefined {
-  const value = info.metadata.get(key);
-  return typeof value === 'number' ? value : undefined;
-}

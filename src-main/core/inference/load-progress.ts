@@ -31,32 +31,31 @@ export function isChildStateLine(line: string): boolean {
 
 /** Whether a line is the state message that says it serves (server.cpp notifies `ready` once loaded). */
 export function isReadyStateLine(line: string): boolean {
-  if (!isChildStateLine(line)) return false;
+  return stateMessage(line)?.state === 'ready';
+}
+
+/** A state message's JSON object, or null for any other line. */
+function stateMessage(line: string): Record<string, unknown> | null {
+  if (!isChildStateLine(line)) return null;
   try {
     const message: unknown = JSON.parse(line.slice(CHILD_STATE_PREFIX.length));
-    return isRecord(message) && message.state === 'ready';
+    return isRecord(message) ? message : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /** The progress after `line`, or null when the line says nothing new about the load. */
 export function nextLoadProgress(line: string, current: LoadProgress): LoadProgress | null {
-  if (isChildStateLine(line)) return fromStateMessage(line.slice(CHILD_STATE_PREFIX.length), current);
+  if (isChildStateLine(line)) return fromStateMessage(stateMessage(line), current);
   for (const [pattern, step] of STEPS) {
     if (pattern.test(line)) return step === current.step ? null : { ...current, step };
   }
   return null;
 }
 
-function fromStateMessage(json: string, current: LoadProgress): LoadProgress | null {
-  let message: unknown;
-  try {
-    message = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  if (!isRecord(message) || message.state !== 'loading' || !isRecord(message.payload)) return null;
+function fromStateMessage(message: Record<string, unknown> | null, current: LoadProgress): LoadProgress | null {
+  if (message?.state !== 'loading' || !isRecord(message.payload)) return null;
   const { value, stages, current: stage } = message.payload;
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
   // A draft or projector model is a further stage with its own 0..1: spread them over one bar.

@@ -99,7 +99,8 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
   const members: MemberLink[] = [];
   const skipped: MemberLinks['skipped'] = [];
   const as = { identity: memberIdentity(identity.deviceId), psk: linkPsk(identity.clusterKey) };
-  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: { host: peer.addresses[0]!, port: peer.advert.linkPort }, ...as, service });
+  const address = (peer: PeerState) => ({ host: peer.addresses[0]!, port: peer.advert.linkPort });
+  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: address(peer), ...as, service });
   // A stable --rpc order: the same cluster gives the same plan on every load.
   for (const peer of [...peers].sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {
     const reason = unusable(peer, fingerprint);
@@ -111,7 +112,7 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
     endpoints.push(rpc);
     const control = await link(peer, 'control');
     endpoints.push(control);
-    const uploadAgent = new LinkAgent(() => openLinkStream({ host: peer.addresses[0]!, port: peer.advert.linkPort, ...as, service: 'control' }));
+    const uploadAgent = new LinkAgent(() => openLinkStream({ ...address(peer), ...as, service: 'control' }));
     endpoints.push({ close: async () => uploadAgent.destroy() });
     members.push({
       id: peer.advert.id,

@@ -2,8 +2,8 @@
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
 import { HearthError } from '../errors.js';
-import { arrayLength } from '../gguf/gguf-header.js';
-import { inspectGguf, metadataNumber, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
+import { arrayLength, metadataNumber, type GgufHeader } from '../gguf/gguf-header.js';
+import { inspectGguf, type ModelFacts } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';
 
 /** The `<arch>.*` metadata keys the planner reads, under their names without the architecture. */
@@ -23,14 +23,14 @@ export async function readPlanModel(filePath: string): Promise<PlanModel> {
 }
 
 /** The planner's model from what `inspectGguf` read (no I/O); missing hyperparameters are a HearthError naming the file. */
-export function planModelFrom(facts: ModelFacts, info: GgufInfo): PlanModel {
+export function planModelFrom(facts: ModelFacts, info: GgufHeader): PlanModel {
   const vocabFromTokens = arrayLength(info.metadata.get('tokenizer.ggml.tokens'));
   const embedding = facts.tensors.find((tensor) => tensor.name === 'token_embd.weight');
   return { facts, shape: modelShape(facts.path, facts.architecture, architectureMetadata(info, facts.architecture), vocabFromTokens ?? embedding?.dimensions[1] ?? 0) };
 }
 
 /** The `<arch>.*` keys the planner reads, as numbers or per-layer lists of numbers. */
-function architectureMetadata(info: GgufInfo, architecture: string): ArchitectureMetadata {
+function architectureMetadata(info: GgufHeader, architecture: string): ArchitectureMetadata {
   const number = (key: string) => metadataNumber(info, `${architecture}.${key}`);
   const perLayer = (key: string): number | number[] | undefined => {
     const value = info.metadata.get(`${architecture}.${key}`);

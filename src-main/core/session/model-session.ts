@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import type { LoadCacheProgress, ModelSession, PeerCoverage, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
 import { HearthError, isHearthError } from '../errors.js';
 import { planModelFrom } from '../planner/model-shape.js';
-import { inspectGguf, type GgufInfo, type ModelFacts } from '../gguf/inspect-model.js';
+import type { GgufHeader } from '../gguf/gguf-header.js';
+import { inspectGguf, type ModelFacts } from '../gguf/inspect-model.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import { writeApiRecord } from '../inference/api-record.js';
 import { announceLoad, loadPlan, planModel } from '../inference/load-model.js';
@@ -54,7 +55,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   #gateway: OpenAiGateway | null = null;
   #state: ModelSession = emptySession();
   /** The open model as read once: its facts and header, planned again from memory at every choice. */
-  #gguf: { facts: ModelFacts; info: GgufInfo } | null = null;
+  #gguf: { facts: ModelFacts; info: GgufHeader } | null = null;
   #planned: Planned | null = null;
   /** The plan being served (its links stay open while it is). */
   #served: Planned | null = null;

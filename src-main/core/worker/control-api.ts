@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isAllowedHost, urlHost } from '../api/host-check.js';
-import { HttpError, sendJson } from '../api/http-replies.js';
+import { HttpError, sendJson, UPLOAD_SERVER_TIMEOUTS } from '../api/http-replies.js';
 import { entryPath, EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../errors.js';
 import { resumablePut, transferRoute, wantsResume, type TransferTarget } from './cache-transfer-routes.js';
@@ -50,9 +50,8 @@ const PIN_PATH = /^\/v1\/cache\/pins\/([^/]+)$/;
 /** Start the control API on host:port (0 = any free port). */
 export async function startControlApi(target: ControlTarget, host: string, port: number): Promise<ControlApi> {
   let boundPort = port;
-  // No limit on a whole request: one tensor pushed at a --max-rate can take longer than Node's
-  // default 5 minutes. Headers must still come within a minute (Node would drop that limit too).
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  // One tensor pushed at a --max-rate can take longer than Node's default 5 minutes.
+  const server = http.createServer(UPLOAD_SERVER_TIMEOUTS, (req, res) => {
     // Refuse names a DNS-rebinding page could use to reach a loopback service. The port is not
     // checked: clients coming through the secure link do not know the local port it forwards to.
     const hostName = (req.headers.host ?? '').replace(/:\d+$/, '');
