@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { HearthError } from '../core/errors.js';
+import { answerJson, httpRequest } from '../core/http-request.js';
 import { hearthPaths } from '../core/paths.js';
 import { readWorkerClaim } from '../core/worker/worker-claim.js';
 import type { FlagValue } from './command.js';
@@ -15,15 +16,12 @@ export function cacheRootFlag(flag: FlagValue): string {
 /** A caller for the control API at `controlUrl`. */
 export function controlCaller(controlUrl: string): ControlCall {
   return async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(route, controlUrl), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((cause: unknown) => {
+    const answer = await httpRequest(new URL(route, controlUrl), { method, json: body }).catch((cause: unknown) => {
       throw new HearthError('worker-unreachable', `The worker did not answer at ${controlUrl}: ${(cause as Error).message}`);
     });
-    const json = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new HearthError('worker-refused', json.error ?? `The worker answered ${response.status}`);
+    const json = answerJson(answer) as (T & { error?: string }) | null;
+    if (!answer.ok) throw new HearthError('worker-refused', json?.error ?? `The worker answered ${answer.status}`);
+    if (json === null) throw new HearthError('worker-refused', `The worker's answer to ${route} is not JSON: is it a compatible Hearth version?`);
     return json;
   };
 }

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { HearthError } from '../errors.js';
+import { httpRequest } from '../http-request.js';
 import type { LlamaTools } from '../native/tools.js';
 import { freePort } from '../net/free-port.js';
 import { killOnExit } from './exit-reaper.js';
@@ -164,9 +165,7 @@ export class LlamaServerProcess extends EventEmitter {
   async #healthy(): Promise<boolean> {
     try {
       // 503 while loading; /health needs no API key (tools/server/server.cpp).
-      const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      return response.status === 200;
+      return (await httpRequest(`${this.url}/health`, { timeoutMs: 2_000 })).status === 200;
     } catch {
       return false; // not listening yet
     }

@@ -3,6 +3,7 @@
 // Workers of an older Hearth answer 404 to `fill`, `fetch` and `ingests`: that means "not
 // supported" (the warm-up pushes instead), never an error.
 import { HearthError } from '../errors.js';
+import { answerJson, httpRequest, type HttpAnswer } from '../http-request.js';
 import type { CachePeer } from './peer-shares.js';
 
 /** What a worker moved into its cache for a `fill` or `fetch`. */
@@ -18,8 +19,8 @@ export interface CacheTransfer {
 export async function cacheHas(peer: CachePeer, hashes: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
   const response = await call(peer, 'POST', 'v1/cache/has', { hashes }, signal);
-  if (!response.ok) throw await refused(peer, 'v1/cache/has', response);
-  const body = (await response.json()) as { present?: unknown };
+  if (!response.ok) throw refused(peer, 'v1/cache/has', response);
+  const body = (answerJson(response) ?? {}) as { present?: unknown };
   if (!Array.isArray(body.present)) throw new HearthError('peer-protocol', `${peer.name} answered "which entries do you hold" without a list: is it a compatible Hearth version?`);
   return new Set(body.present.filter((hash): hash is string => typeof hash === 'string'));
 }
@@ -38,8 +39,8 @@ export function askFetch(peer: CachePeer, source: CachePeer, hashes: readonly st
 export async function ingestOffset(peer: CachePeer, hash: string, size: number, signal?: AbortSignal): Promise<number> {
   const response = await call(peer, 'GET', `v1/cache/ingests/${hash}`, undefined, signal);
   if (response.status === 404 || response.status === 405) return 0;
-  if (!response.ok) throw await refused(peer, `v1/cache/ingests/${hash}`, response);
-  const body = (await response.json()) as { offset?: unknown; size?: unknown };
+  if (!response.ok) throw refused(peer, `v1/cache/ingests/${hash}`, response);
+  const body = (answerJson(response) ?? {}) as { offset?: unknown; size?: unknown };
   // An ingest of another size is not this entry's: start over rather than trust it.
   const offset = body.offset;
   return typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 && offset <= size && body.size === size ? offset : 0;
@@ -47,35 +48,24 @@ export async function ingestOffset(peer: CachePeer, hash: string, size: number, 
 
 async function transfer(peer: CachePeer, route: string, body: unknown, field: 'filled' | 'fetched', signal?: AbortSignal): Promise<CacheTransfer | null> {
   const response = await call(peer, 'POST', route, body, signal);
-  if (response.status === 404 || response.status === 405) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (!response.ok) throw await refused(peer, route, response);
-  const answer = (await response.json()) as Record<string, unknown>;
+  if (response.status === 404 || response.status === 405) return null;
+  if (!response.ok) throw refused(peer, route, response);
+  const answer = (answerJson(response) ?? {}) as Record<string, unknown>;
   const list = (value: unknown) => (Array.isArray(value) ? value.filter((hash): hash is string => typeof hash === 'string') : []);
   return { done: list(answer[field]), bytes: typeof answer.bytes === 'number' ? answer.bytes : 0, missing: list(answer.missing) };
 }
 
-async function call(peer: CachePeer, method: string, route: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+async function call(peer: CachePeer, method: string, route: string, body: unknown, signal?: AbortSignal): Promise<HttpAnswer> {
   try {
-    return await fetch(new URL(route, peer.controlUrl), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
+    return await httpRequest(new URL(route, peer.controlUrl), { method, json: body, signal });
   } catch (cause) {
     if (signal?.aborted) throw cause;
     throw new HearthError('peer-unreachable', `${peer.name} did not answer through the secure link (${(cause as Error).message}): is its worker running?`, { cause });
   }
 }
 
-async function refused(peer: CachePeer, route: string, response: Response): Promise<HearthError> {
-  const text = await response.text().catch(() => '');
-  let message = text;
-  try {
-    message = String((JSON.parse(text) as { error?: unknown }).error ?? text);
-  } catch { /* not JSON: keep the text */ }
+function refused(peer: CachePeer, route: string, response: HttpAnswer): HearthError {
+  const error = (answerJson(response) as { error?: unknown } | null)?.error;
+  const message = error == null ? response.text : String(error);
   return new HearthError('peer-refused', `${peer.name} refused ${route} (HTTP ${response.status}): ${message || 'no reason given'}`);
 }

@@ -5,6 +5,7 @@
 // when the connection closes.
 import type { LoadCacheProgress } from '../api/contract.js';
 import { isCachedTensor } from '../gguf/inspect-model.js';
+import { answerJson, httpRequest } from '../http-request.js';
 import type { SplitPlan } from '../planner/plan-types.js';
 import type { CachePeer } from './peer-shares.js';
 
@@ -22,6 +23,8 @@ export interface LoadCacheWatch {
 
 /** How often the workers are asked during a load. */
 const LOAD_POLL_MS = 1000;
+/** A worker slower than this to answer keeps its last figures for this round. */
+const ASK_TIMEOUT_MS = 5000;
 
 interface LoadCounts {
   hits: number;
@@ -44,8 +47,8 @@ export function watchLoadCache(options: { plan: SplitPlan; members: readonly Loa
   let stopped = false;
 
   const ask = async (entry: (typeof peers)[number]): Promise<void> => {
-    const summary = await fetch(new URL('v1/cache', entry.peer.controlUrl), { signal: AbortSignal.timeout(5000) })
-      .then((response) => (response.ok ? (response.json() as Promise<{ loads?: number; currentLoad?: LoadCounts | null; lastLoad?: LoadCounts | null }>) : null))
+    const summary = await httpRequest(new URL('v1/cache', entry.peer.controlUrl), { timeoutMs: ASK_TIMEOUT_MS })
+      .then((answer) => (answer.ok ? answerJson(answer) as { loads?: number; currentLoad?: LoadCounts | null; lastLoad?: LoadCounts | null } | null : null))
       .catch(() => null);
     if (!summary) return; // a slow or busy worker: keep the last figures
     entry.loadsAtStart ??= summary.loads ?? 0;

@@ -5,6 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import { HearthError } from '../errors.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
+import { readText } from '../http-request.js';
 import { ingestOffset } from './cache-client.js';
 import type { CachePeer } from './peer-shares.js';
 import { throttle } from './throttle.js';
@@ -172,8 +173,3 @@ async function* readRange(handle: FileHandle, file: string, start: number, lengt
   }
 }
 
-async function readText(res: http.IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-  return text;
-}

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../errors.js';
+import { readText } from '../http-request.js';
 
 /** How this worker reaches a member's control API: a loopback endpoint through the secure link (ClusterNode.endpointFor). */
 export interface PeerControlEndpoints {
@@ -89,7 +90,8 @@ export class PeerFetch {
     }
     const length = Number(response.headers['content-length']);
     if (response.statusCode !== 200 || !Number.isSafeInteger(length)) {
-      const text = await readText(response);
+      // A broken error reply: what arrived is enough for a warning.
+      const text = await readText(response, 4096).catch(() => '');
       warnings.push(`Peer answered ${response.statusCode} for entry ${hash}: ${text.slice(0, 300)}`);
       return null;
     }
@@ -117,12 +119,3 @@ function get(endpoint: string, hash: string): Promise<http.IncomingMessage> {
   });
 }
 
-async function readText(response: http.IncomingMessage): Promise<string> {
-  let text = '';
-  try {
-    for await (const chunk of response as AsyncIterable<Buffer>) if (text.length < 4096) text += chunk.toString('utf8');
-  } catch {
-    // a broken error reply: what arrived is enough for a warning
-  }
-  return text;
-}
