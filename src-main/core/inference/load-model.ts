@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
+import { httpRequest } from '../http-request.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import type { HashProgress } from '../gguf/manifest/hash-ranges.js';
@@ -20,6 +21,8 @@ import { rpcManifestEnv, writeRpcManifest } from './rpc-manifest-file.js';
 
 /** How long a peer keeps an announced load's entries through eviction; the worker holds them itself once the load connects. */
 const PIN_SECONDS = 3600;
+/** A peer that keeps its link open but does not answer the announcement fails the load after this long, rather than hanging it. */
+const ANNOUNCE_TIMEOUT_MS = 30_000;
 
 /** What a plan needs to know about the cluster. */
 export interface PlanRequest {
@@ -60,10 +63,13 @@ export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   const { plan } = request;
   assertPlanFits(plan);
   const manifest = request.manifest ?? await loadOrMakeManifest({ model: plan.model.path, dataDir: request.dataDir, onProgress: request.onHashing, signal: request.signal });
-  await announceLoad(plan, manifest, request.members);
   // One file per model content, rewritten atomically at each load: a bounded set, never stale.
   const manifestFile = path.join(request.dataDir, 'manifests', 'rpc', `${cacheModelId(manifest)}.tsv`);
-  await writeRpcManifest(manifestFile, manifest.entries);
+  // Both before llama-server starts, neither needs the other.
+  const written = writeRpcManifest(manifestFile, manifest.entries);
+  written.catch(() => undefined); // awaited below, unless the announcement fails first
+  await announceLoad(plan, manifest, request.members);
+  await written;
   request.signal?.throwIfAborted();
   await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile) });
   return manifest;
@@ -91,8 +97,8 @@ export async function announceLoad(plan: SplitPlan, manifest: HashManifest, memb
 }
 
 async function controlPost(member: CachePeer, route: string, body: unknown): Promise<void> {
-  const response = await fetch(new URL(route, member.controlUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch((cause: unknown) => {
+  const answer = await httpRequest(new URL(route, member.controlUrl), { json: body, timeoutMs: ANNOUNCE_TIMEOUT_MS }).catch((cause: unknown) => {
     throw new HearthError('peer-unreachable', `${member.name} did not answer through the secure link (${(cause as Error).message}): is its worker running?`, { cause });
   });
-  if (!response.ok) throw new HearthError('peer-refused', `${member.name} refused the announcement of this load (${route}): ${await response.text()}`);
+  if (!answer.ok) throw new HearthError('peer-refused', `${member.name} refused the announcement of this load (${route}): ${answer.text}`);
 }
