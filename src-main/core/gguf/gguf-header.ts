@@ -131,7 +131,7 @@ class HeaderReader {
       const count = this.#u32();
       if (count < 1 || count > MAX_DIMENSIONS) throw new GgufHeaderError(`the header is damaged: tensor ${name} has ${count} dimensions (ggml has 1 to ${MAX_DIMENSIONS})`);
       await this.#need(count * 8 + 12);
-      const dimensions = Array.from({ length: count }, () => this.#safe(this.#u64(), `a dimension of tensor ${name}`));
+      const dimensions = Array.from({ length: count }, () => this.#count(`a dimension of tensor ${name}`));
       const ggmlType = this.#u32();
       offsets.push(this.#u64());
       tensors.push({ name, ggmlType, dimensions, fileOffset: 0 });
@@ -148,7 +148,7 @@ class HeaderReader {
     if (type === GGUF_TYPE.array) {
       await this.#need(12);
       const elementType = this.#u32();
-      const length = this.#safe(this.#u64(), `the length of ${key}`);
+      const length = this.#count(`the length of ${key}`);
       if (elementType === GGUF_TYPE.array) throw new GgufHeaderError(`the header is damaged: ${key} is an array of arrays, which GGUF does not allow`);
       // Every element takes a byte at least (a string 8, its length).
       const least = elementType === GGUF_TYPE.string ? 8 : FIXED_BYTES[elementType] ?? 1;
@@ -173,9 +173,19 @@ class HeaderReader {
     const bytes = FIXED_BYTES[elementType];
     if (bytes !== undefined) return this.#skip(length * bytes);
     if (elementType !== GGUF_TYPE.string) throw new GgufHeaderError(`the header is damaged: ${key} holds values of type ${elementType}, which GGUF does not define`);
-    for (let i = 0; i < length; i++) {
-      if (!this.#buffered(8)) await this.#need(8);
-      this.#skip(this.#safe(this.#u64(), `a string of ${key}`));
+    // One tight loop over what the buffer holds: a vocabulary is a hundred thousand strings, and
+    // the header is read once per command, before the code is warm.
+    for (let i = 0; i < length;) {
+      await this.#need(8);
+      const b = this.#buffer;
+      const end = this.#bufferBytes;
+      let at = this.#position - this.#bufferAt;
+      for (; i < length && at + 8 <= end; i++) {
+        const high = b.readUInt32LE(at + 4);
+        if (high >= 2 ** 21) throw new GgufHeaderError(`the header is damaged: a string of ${key} is longer than any real file`);
+        at += 8 + high * 2 ** 32 + b.readUInt32LE(at);
+      }
+      this.#skip(this.#bufferAt + at - this.#position);
     }
   }
 
@@ -200,7 +210,7 @@ class HeaderReader {
 
   async #string(): Promise<string> {
     await this.#need(8);
-    const length = this.#safe(this.#u64(), 'a string length');
+    const length = this.#count('a string length');
     // A chat template runs to tens of kilobytes; a string this long is a damaged length.
     if (length > MAX_STRING_BYTES) throw new GgufHeaderError(`the header is damaged: it holds a string of ${length} bytes`);
     await this.#need(length);
@@ -213,6 +223,16 @@ class HeaderReader {
     const value = this.#buffer.readUInt32LE(this.#position - this.#bufferAt);
     this.#position += 4;
     return value;
+  }
+
+  /** A u64 that must be a safe integer (a count, length or size): read as two halves, since BigInt reads are slow over a vocabulary's hundred thousand strings. */
+  #count(what: string): number {
+    const at = this.#position - this.#bufferAt;
+    const low = this.#buffer.readUInt32LE(at);
+    const high = this.#buffer.readUInt32LE(at + 4);
+    this.#position += 8;
+    if (high >= 2 ** 21) throw new GgufHeaderError(`the header is damaged: ${what} is ${(BigInt(high) << 32n) | BigInt(low)}, past any real file`);
+    return high * 2 ** 32 + low;
   }
 
   #u64(): bigint {

@@ -6,7 +6,7 @@ import type { BuildProgress } from '../api/contract.js';
 import { hearthPaths, type HearthPaths } from '../paths.js';
 import { findBackendModules, linkBackendModules, systemLibraries, type BackendModule } from './backends.js';
 import { buildKey, cmakeOptions, readPatches, TOOL_TARGETS, type BuildInputs } from './build-options.js';
-import { buildToolsOnce, type BuildRecord } from './build.js';
+import type { BuildRecord } from './build.js';
 import { findBundledTools } from './bundled-tools.js';
 import { findLlamaSource, nodeLlamaCppDir, type LlamaSource } from './llama-source.js';
 
@@ -86,6 +86,8 @@ export async function ensureTools(options: ToolsOptions = {}): Promise<LlamaTool
 export async function ensureBuild(location: ToolsLocation, options: ToolsOptions = {}): Promise<LlamaTools> {
   const env = options.env ?? process.env;
   if (!location.built) {
+    // Loaded only to build: a command run on built tools never needs it.
+    const { buildToolsOnce } = await import('./build.js');
     await buildToolsOnce(
       { source: location.source, inputs: location.inputs, key: location.key, buildsDir: location.buildsDir, onProgress: options.onProgress, env },
       async () => existsSync(path.join(location.dir, 'build.json')),

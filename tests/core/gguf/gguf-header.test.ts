@@ -87,6 +87,8 @@ describe('readGgufHeader', () => {
       ['five dimensions', header([], [Buffer.concat([str('t'), u32(5), u64(1), u64(1), u64(1), u64(1), u64(1), u32(0), u64(0)])]), /5 dimensions/],
       ['counts no file could hold', Buffer.concat([Buffer.from('GGUF', 'latin1'), u32(3), u64(2 ** 40), u64(0)]), /announces/],
       ['an array longer than the file', header([entry('a', 9, Buffer.concat([u32(8), u64(2 ** 40)]))]), /announces 1099511627776 values/],
+      ['a string in an array with a length past 2^53', header([entry('a', 9, Buffer.concat([u32(8), u64(1), u64(2 ** 60)]))]), /a string of a is longer than any real file/],
+      ['a string in an array running past the end', header([entry('a', 9, Buffer.concat([u32(8), u64(2), u64(3), Buffer.from('abc'), u64(1_000_000)]))]), /truncated inside its header/],
       ['an alignment that is not a whole power of two', header([entry('general.alignment', 6, f32(2.5))]), /general\.alignment is 2\.5/],
     ];
     it.each(cases)('%s', async (name, bytes, reason) => {

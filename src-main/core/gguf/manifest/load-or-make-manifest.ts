@@ -4,7 +4,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { HearthError } from '../../errors.js';
 import { CACHED_TENSOR_MIN_BYTES, inspectModel, isCachedTensor, type ModelFacts, type TensorFacts } from '../inspect-model.js';
 import type { HashManifest, ManifestFile } from './hash-manifest.js';
-import { hashRanges, type HashProgress } from './hash-ranges.js';
+import type { HashProgress } from './hash-ranges.js';
 import { readStoredManifest, storedManifestPath, writeStoredManifest } from './manifest-store.js';
 
 /** What `loadOrMakeManifest` needs. */
@@ -34,6 +34,8 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
   const model = facts ?? (await inspectModel(modelPath));
   const cached = model.tensors.filter(isCachedTensor);
   checkFits(modelPath, cached, file.size);
+  // Loaded only to hash: a load whose manifest is stored never needs the hashing workers' code.
+  const { hashRanges } = await import('./hash-ranges.js');
   const digests = await hashRanges(file.path, cached.map((tensor) => ({ offset: tensor.fileOffset, size: tensor.byteSize })), {
     threads: request.threads,
     onProgress: request.onProgress,

@@ -12,7 +12,8 @@
 // - its browser queries once and then keeps every service forever (PTR TTL 8 hours, no
 //   expiry): liveness is the directory's job, and a periodic rescan (a fresh browser) finds
 //   peers that came back after the directory dropped them.
-import Bonjour, { type Service } from 'bonjour-service';
+import type Bonjour from 'bonjour-service';
+import type { Service } from 'bonjour-service';
 import type { EventEmitter } from 'node:events';
 import { HearthError } from '../../errors.js';
 import { decodeAdvert, encodeAdvert, type PeerAdvert } from './advert.js';
@@ -189,8 +190,10 @@ async function openBonjour(options: MdnsOptions): Promise<Bonjour> {
     // and pick the interface through the membership instead.
     ...(options.host ? { interface: options.host, bind: '0.0.0.0' } : {}),
   };
+  // Loaded on first use, not with this module: a command given its peers by address never needs it.
+  const { Bonjour: BonjourClass } = await import('bonjour-service');
   // The options go to multicast-dns as they are; bonjour-service types them as a service config.
-  const bonjour = new Bonjour(socketOptions as Partial<Bonjour.ServiceConfig>, (error: Error) => {
+  const bonjour = new BonjourClass(socketOptions as Partial<Bonjour.ServiceConfig>, (error: Error) => {
     options.onWarning?.(`an mDNS packet could not be sent ${where}: ${error.message}`);
   });
   const mdns = mdnsOf(bonjour);
