@@ -24,7 +24,7 @@ describe('a split over two RPC devices', () => {
     ]);
     expect(plan.tensorSplit).toEqual([2, 1]);
     expect(plan.gpuLayers).toBe(3);
-    expect(plan.args).toEqual(['--rpc', 'a.lan:50052,b.lan:50052', '--tensor-split', '2,1', '--n-gpu-layers', '3', '--ctx-size', '4096', '--fit', 'off']);
+    expect(plan.args).toEqual(['--rpc', 'a.lan:50052,b.lan:50052', '--poll', '0', '--tensor-split', '2,1', '--n-gpu-layers', '3', '--ctx-size', '4096', '--fit', 'off']);
   });
 
   it('lists each device\'s exact tensors; the token embedding stays on the host, the output goes with the last device', () => {
