@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { HearthError } from '../core/errors.js';
-import { answerJson, httpRequest } from '../core/http-request.js';
+import { answerJson, httpRequest } from '../core/net/http-request.js';
 import { hearthPaths } from '../core/paths.js';
 import { readWorkerClaim } from '../core/worker/worker-claim.js';
 import type { FlagValue } from './command.js';
@@ -16,7 +16,8 @@ export function cacheRootFlag(flag: FlagValue): string {
 /** A caller for the control API at `controlUrl`. */
 export function controlCaller(controlUrl: string): ControlCall {
   return async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const answer = await httpRequest(new URL(route, controlUrl), { method, json: body }).catch((cause: unknown) => {
+    // No idle limit: this machine's own worker, and a verify answers only once the whole cache is read.
+    const answer = await httpRequest(new URL(route, controlUrl), { method, json: body, idleTimeoutMs: null }).catch((cause: unknown) => {
       throw new HearthError('worker-unreachable', `The worker did not answer at ${controlUrl}: ${(cause as Error).message}`);
     });
     const json = answerJson(answer) as (T & { error?: string }) | null;

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { HearthError } from '../errors.js';
-import { httpRequest } from '../http-request.js';
+import { httpRequest } from '../net/http-request.js';
 import type { LlamaTools } from '../native/tools.js';
 import { freePort } from '../net/free-port.js';
 import { killOnExit } from './exit-reaper.js';

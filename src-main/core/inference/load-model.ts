@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
-import { httpRequest } from '../http-request.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import type { HashProgress } from '../gguf/manifest/hash-ranges.js';
 import type { LlamaTools } from '../native/tools.js';
+import { httpRequest } from '../net/http-request.js';
 import { clusterDevices, type LocalDevice } from '../planner/cluster-devices.js';
 import { readPlanModel } from '../planner/model-shape.js';
 import { assertPlanFits, planSplit } from '../planner/plan-split.js';

@@ -16,7 +16,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HearthError } from '../errors.js';
-import { PROBE_BYTES } from '../gguf/manifest/hash-ranges.js';
+import { PROBE_BYTES } from '../gguf/manifest/hash-manifest.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 /** The first line of every manifest; the client refuses a file that does not start with it. */

@@ -3,7 +3,7 @@
 // Workers of an older Hearth answer 404 to `fill`, `fetch` and `ingests`: that means "not
 // supported" (the warm-up pushes instead), never an error.
 import { HearthError } from '../errors.js';
-import { answerJson, httpRequest, type HttpAnswer } from '../http-request.js';
+import { answerJson, httpRequest, type HttpAnswer } from '../net/http-request.js';
 import type { CachePeer } from './peer-shares.js';
 
 /** What a worker moved into its cache for a `fill` or `fetch`. */

@@ -5,7 +5,7 @@
 // when the connection closes.
 import type { LoadCacheProgress } from '../api/contract.js';
 import { isCachedTensor } from '../gguf/inspect-model.js';
-import { answerJson, httpRequest } from '../http-request.js';
+import { answerJson, httpRequest } from '../net/http-request.js';
 import type { SplitPlan } from '../planner/plan-types.js';
 import type { CachePeer } from './peer-shares.js';
 

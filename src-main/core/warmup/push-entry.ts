@@ -5,7 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import { HearthError } from '../errors.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
-import { readText } from '../http-request.js';
+import { readText } from '../net/http-request.js';
 import { ingestOffset } from './cache-client.js';
 import type { CachePeer } from './peer-shares.js';
 import { throttle } from './throttle.js';

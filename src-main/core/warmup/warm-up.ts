@@ -1,5 +1,6 @@
 // Pre-warm: bring every peer's cache up to its share of a plan before the load, all peers at
 // once (one stream each, so each link carries its own peer's share and nothing else).
+import { setMaxListeners } from 'node:events';
 import type { WarmupProgress } from '../api/contract.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import { askPresence, coverageOf, shareHashes } from './coverage.js';
@@ -40,6 +41,8 @@ export interface PeerWarmupReport extends WarmupProgress {
 export async function warmUp(request: WarmupRequest): Promise<PeerWarmupReport[]> {
   const clock = request.clock ?? Date.now;
   const started = clock();
+  // Every request to every peer listens to the one signal: past Node's ten that is no leak.
+  if (request.signal) setMaxListeners(0, request.signal);
   const presence = await askPresence(request.members, shareHashes(request.shares), request.signal);
   const coverage = coverageOf(request.shares, presence);
   const peers = request.shares.map((share, index) => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../errors.js';
-import { readText } from '../http-request.js';
+import { readText } from '../net/http-request.js';
 
 /** How this worker reaches a member's control API: a loopback endpoint through the secure link (ClusterNode.endpointFor). */
 export interface PeerControlEndpoints {
@@ -91,7 +91,7 @@ export class PeerFetch {
     const length = Number(response.headers['content-length']);
     if (response.statusCode !== 200 || !Number.isSafeInteger(length)) {
       // A broken error reply: what arrived is enough for a warning.
-      const text = await readText(response, 4096).catch(() => '');
+      const text = await readText(response, { maxChars: 4096, cut: true }).catch(() => '');
       warnings.push(`Peer answered ${response.statusCode} for entry ${hash}: ${text.slice(0, 300)}`);
       return null;
     }

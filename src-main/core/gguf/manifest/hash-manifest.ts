@@ -3,6 +3,9 @@
 // for tensors over `HASH_THRESHOLD`, Hearth's patched client for every tensor listed here), tied to
 // the exact file it was made from.
 
+/** The probe covers this many bytes at each end of a tensor. */
+export const PROBE_BYTES = 4096;
+
 /** One tensor of at least the threshold's size: where its bytes sit, their FNV-1a 64 and a cheap probe, as 16 lowercase hex digits. */
 export interface ManifestEntry {
   tensor: string;
@@ -11,7 +14,7 @@ export interface ManifestEntry {
   size: number;
   /** FNV-1a 64 of all `size` bytes: the name of the worker cache's entry for them. */
   hash: string;
-  /** FNV-1a 64 of the first 4096 bytes followed by the last 4096 (one running hash): a guard a reader can check quickly. */
+  /** FNV-1a 64 of the first PROBE_BYTES bytes followed by the last PROBE_BYTES (one running hash): a guard a reader can check quickly. */
   probe: string;
 }
 

@@ -7,10 +7,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HearthError } from '../../errors.js';
 import { DATA_AT, fnvLanesModule, LANE_BYTES, LANES, PROBE_STATES_AT, STATES_AT } from './fnv-lanes-wasm.js';
+import { PROBE_BYTES } from './hash-manifest.js';
 import { HASH_WORKER_SOURCE, type HashWorkerData, type HashWorkerMessage } from './hash-worker-source.js';
 
-/** The probe covers this many bytes at each end of a tensor. */
-export const PROBE_BYTES = 4096;
 const PROGRESS_BYTES = 32 * 2 ** 20;
 
 /** A run of bytes in the file. */

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
 import { isHearthError } from '../../../../src-main/core/errors.js';
 import { LANE_BYTES } from '../../../../src-main/core/gguf/manifest/fnv-lanes-wasm.js';
-import { hashRanges, PROBE_BYTES, type ByteRange, type HashProgress } from '../../../../src-main/core/gguf/manifest/hash-ranges.js';
+import { PROBE_BYTES } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
+import { hashRanges, type ByteRange, type HashProgress } from '../../../../src-main/core/gguf/manifest/hash-ranges.js';
 import { scratchDir } from '../../../helpers/models.js';
 
 const FILE_BYTES = 48 * 2 ** 20;

@@ -3,19 +3,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerJson, httpRequest, readText } from '../../src-main/core/http-request.js';
+import { answerJson, httpRequest, readText } from '../../../src-main/core/net/http-request.js';
 
-let server: http.Server | undefined;
+const servers: http.Server[] = [];
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
-  server = undefined;
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 async function serve(handler: http.RequestListener): Promise<string> {
-  server = http.createServer(handler);
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
@@ -50,10 +52,25 @@ describe('httpRequest', () => {
     await expect(httpRequest(url, { signal: controller.signal })).rejects.toThrow(/abort/i);
   });
 
+  it('rejects when nothing comes for the idle time, however long the whole may take', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('a');
+      setTimeout(() => res.write('b'), 150);
+      setTimeout(() => res.end('c'), 300); // never 200 ms without a byte
+    });
+    expect((await httpRequest(url, { idleTimeoutMs: 200 })).text).toBe('abc');
+    const silent = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('a'); // then nothing
+    });
+    await expect(httpRequest(silent, { idleTimeoutMs: 200 })).rejects.toThrow('nothing came for 0.2 s');
+  });
+
   it('rejects when nothing listens', async () => {
     const url = await serve(() => undefined);
-    await new Promise((resolve) => server!.close(resolve));
-    server = undefined;
+    const server = servers.pop()!;
+    await new Promise((resolve) => server.close(resolve));
     await expect(httpRequest(url, { timeoutMs: 5000 })).rejects.toThrow(/ECONNREFUSED/);
   });
 });
@@ -70,7 +87,9 @@ describe('readText', () => {
       more();
     });
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, resolve).on('error', reject));
-    await expect(readText(response, 100_000)).rejects.toThrow('longer than 100000 characters');
+    await expect(readText(response, { maxChars: 100_000 })).rejects.toThrow('longer than 100000 characters');
     expect(written).toBeLessThan(64 * 2 ** 20);
+    const again = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, resolve).on('error', reject));
+    expect(await readText(again, { maxChars: 300, cut: true })).toBe('x'.repeat(300));
   });
 });
