@@ -49,9 +49,9 @@ export interface GgufHeader {
   dataOffset: number;
 }
 
-/** Why a file's header could not be read, said of the file ("is not a GGUF file…"); `truncatedAt` when it ended inside the header (the bytes the header needed). */
+/** Why a file's header could not be read, said of the file ("is not a GGUF file…"). */
 export class GgufHeaderError extends Error {
-  constructor(message: string, readonly truncatedAt?: number) {
+  constructor(message: string) {
     super(message);
     this.name = 'GgufHeaderError';
   }
@@ -105,7 +105,7 @@ class HeaderReader {
   async read(): Promise<GgufHeader> {
     await this.#need(Math.min(24, this.#fileBytes));
     if (this.#bufferBytes < 4 || this.#buffer.toString('latin1', 0, 4) !== 'GGUF') throw new GgufHeaderError('is not a GGUF file (it does not start with the GGUF magic bytes)');
-    if (this.#bufferBytes < 24) throw new GgufHeaderError(`the file is truncated: ${this.#fileBytes} bytes is shorter than a GGUF header`, 24);
+    if (this.#bufferBytes < 24) throw new GgufHeaderError(`the file is truncated: ${this.#fileBytes} bytes is shorter than a GGUF header`);
     this.#position = 4;
     const version = this.#u32();
     // Version 1 counted in 32 bits; llama.cpp no longer reads it.
@@ -152,7 +152,7 @@ class HeaderReader {
       if (elementType === GGUF_TYPE.array) throw new GgufHeaderError(`the header is damaged: ${key} is an array of arrays, which GGUF does not allow`);
       // Every element takes a byte at least (a string 8, its length).
       const least = elementType === GGUF_TYPE.string ? 8 : FIXED_BYTES[elementType] ?? 1;
-      if (length * least > this.#fileBytes - this.#position) throw new GgufHeaderError(`the file is truncated inside its header (${key} announces ${length} values, more than the ${this.#fileBytes - this.#position} bytes left hold)`, this.#position + length * least);
+      if (length * least > this.#fileBytes - this.#position) throw new GgufHeaderError(`the file is truncated inside its header (${key} announces ${length} values, more than the ${this.#fileBytes - this.#position} bytes left hold)`);
       if (elementType !== GGUF_TYPE.string && length <= KEPT_ARRAY_LENGTH && this.#kept + length <= MAX_KEPT_ELEMENTS) {
         this.#kept += length;
         const values: GgufValue[] = [];
@@ -243,7 +243,7 @@ class HeaderReader {
 
   #skip(bytes: number): void {
     this.#position += bytes;
-    if (this.#position > this.#fileBytes) throw new GgufHeaderError(`the file is truncated inside its header (${this.#fileBytes} bytes; the header alone needs ${this.#position})`, this.#position);
+    if (this.#position > this.#fileBytes) throw this.#truncated(this.#position);
   }
 
   #buffered(bytes: number): boolean {
@@ -253,12 +253,16 @@ class HeaderReader {
   /** Make the next `bytes` bytes readable from the buffer. */
   async #need(bytes: number): Promise<void> {
     if (this.#buffered(bytes)) return;
-    if (this.#position + bytes > this.#fileBytes) throw new GgufHeaderError(`the file is truncated inside its header (${this.#fileBytes} bytes; the header alone needs ${this.#position + bytes})`, this.#position + bytes);
+    if (this.#position + bytes > this.#fileBytes) throw this.#truncated(this.#position + bytes);
     if (bytes > this.#buffer.length) this.#buffer = Buffer.alloc(bytes);
     const { bytesRead } = await this.#handle.read(this.#buffer, 0, Math.min(this.#buffer.length, this.#fileBytes - this.#position), this.#position);
     this.#bufferAt = this.#position;
     this.#bufferBytes = bytesRead;
-    if (bytesRead < bytes) throw new GgufHeaderError(`the file is truncated inside its header (it grew shorter while being read: ${this.#position + bytesRead} bytes)`, this.#position + bytes);
+    if (bytesRead < bytes) throw new GgufHeaderError(`the file is truncated inside its header (it grew shorter while being read: ${this.#position + bytesRead} bytes)`);
+  }
+
+  #truncated(needs: number): GgufHeaderError {
+    return new GgufHeaderError(`the file is truncated inside its header (${this.#fileBytes} bytes; the header alone needs ${needs})`);
   }
 
   #safe(value: bigint, what: string): number {

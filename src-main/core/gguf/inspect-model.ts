@@ -112,4 +112,3 @@ function unreadable(error: unknown, fail: Fail): HearthError {
   if (code === 'EACCES' || code === 'EPERM') return fail('cannot be read: permission denied', error);
   return fail(`cannot be read (${(error as Error).message})`, error);
 }
-

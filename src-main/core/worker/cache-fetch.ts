@@ -91,8 +91,8 @@ export class PeerFetch {
     const length = Number(response.headers['content-length']);
     if (response.statusCode !== 200 || !Number.isSafeInteger(length)) {
       // A broken error reply: what arrived is enough for a warning.
-      const text = await readText(response, { maxChars: 4096, cut: true }).catch(() => '');
-      warnings.push(`Peer answered ${response.statusCode} for entry ${hash}: ${text.slice(0, 300)}`);
+      const text = await readText(response, { maxChars: 300, cut: true }).catch(() => '');
+      warnings.push(`Peer answered ${response.statusCode} for entry ${hash}: ${text}`);
       return null;
     }
     try {
