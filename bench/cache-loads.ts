@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../tests/helpers/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { runWorker } from '../src-main/core/worker/run-worker.js';

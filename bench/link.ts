@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../tests/helpers/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { HEARTH_BIN, REPO_ROOT } from '../tests/helpers/cli.js';
 import { canCreateNamespaces, createLab, type Lab, type LabHost } from '../tests/helpers/netns.js';

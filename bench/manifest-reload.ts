@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
 import { loadOrMakeManifest } from '../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../tests/helpers/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { rpcManifestEnv, writeRpcManifest } from '../src-main/core/inference/rpc-manifest-file.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';

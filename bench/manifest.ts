@@ -10,7 +10,7 @@ import { inspectModel, isCachedTensor, type ModelFacts } from '../src-main/core/
 import { LANE_BYTES, LANES } from '../src-main/core/gguf/manifest/fnv-lanes-wasm.js';
 import { hashRanges, type ByteRange } from '../src-main/core/gguf/manifest/hash-ranges.js';
 import { loadOrMakeManifest } from '../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../tests/helpers/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { median } from './measure.js';
 

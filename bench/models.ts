@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeSyntheticLlama, type SyntheticLlamaSpec } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { writeSyntheticLlama, type SyntheticLlamaSpec } from '../tests/helpers/synthetic/llama-model.js';
 
 const written = new Map<string, Promise<{ file: string; bytes: number }>>();
 let dir: string | undefined;

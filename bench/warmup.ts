@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isCachedTensor, RPC_HASH_THRESHOLD } from '../src-main/core/gguf/inspect-model.js';
-import { syntheticPresets } from '../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../tests/helpers/synthetic/llama-model.js';
 import { benchModel } from './models.js';
 import { ensureTools, type LlamaTools } from '../src-main/core/native/tools.js';
 import { saveIdentity } from '../src-main/core/peers/cluster/cluster-identity.js';

@@ -2,8 +2,8 @@
 // to pack as `llama.cpp/` (electron-builder.yml). Builds them first if needed. Run by `npm run package`:
 //   npm run stage:native
 import path from 'node:path';
-import { appRoot } from '../src-main/core/app-root.js';
-import { isHearthError } from '../src-main/core/errors.js';
+import { appRoot } from '../src-main/core/base/app-root.js';
+import { isHearthError } from '../src-main/core/base/errors.js';
 import { stageBundle, stagedBundleDir } from '../src-main/core/native/stage-bundle.js';
 import { ensureBuild, locateTools, nodeModulesDir } from '../src-main/core/native/tools.js';
 

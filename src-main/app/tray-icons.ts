@@ -1,6 +1,6 @@
 // Which picture the tray shows for each state (resources/tray/, drawn by make-icons.mjs there).
 import path from 'node:path';
-import { appRoot } from '../core/app-root.js';
+import { appRoot } from '../core/base/app-root.js';
 import type { TrayState } from './tray-state.js';
 
 /**

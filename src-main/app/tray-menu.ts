@@ -1,6 +1,6 @@
 // The tray menu as plain data, from the machine's status: tray.ts turns it into an Electron menu.
 import type { MachineStatus, ModelSession, PairingCode, WorkerState } from '../core/api/contract.js';
-import { formatBytes } from '../core/format-bytes.js';
+import { formatBytes } from '../shared/format-bytes.js';
 import { sessionLine, workerLine } from './tray-state.js';
 
 /** What a tray menu item does when clicked. */

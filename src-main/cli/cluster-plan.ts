@@ -7,7 +7,7 @@ import { openMemberLinks, type MemberLinks } from '../core/inference/member-link
 import { ensureTools, type LlamaTools } from '../core/native/tools.js';
 import { readPlanModel } from '../core/planner/model-shape.js';
 import type { SplitPlan } from '../core/planner/plan-types.js';
-import { listDevices } from '../core/worker/devices.js';
+import { listDevices } from '../core/native/devices.js';
 import type { FlagValue } from './command.js';
 import type { CliOutput } from './output.js';
 import { manualPeers, planOptions, waitMs } from './plan-flags.js';

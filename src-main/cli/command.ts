@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import { HearthError } from '../core/errors.js';
+import { HearthError } from '../core/base/errors.js';
 import type { CliOutput } from './output.js';
 
 /** One flag's value as parseArgs gives it (a list for flags that may repeat). */

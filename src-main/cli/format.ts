@@ -1,4 +1,4 @@
-export { formatBytes } from '../core/format-bytes.js';
+export { formatBytes } from '../shared/format-bytes.js';
 
 /** A parameter count the way model cards say it: "1.24 B", "135 M". */
 export function formatCount(count: number): string {

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { HearthError } from '../core/errors.js';
+import { HearthError } from '../core/base/errors.js';
 import { answerJson, httpRequest } from '../core/net/http-request.js';
-import { hearthPaths } from '../core/paths.js';
+import { hearthPaths } from '../core/base/paths.js';
 import { readWorkerClaim } from '../core/worker/worker-claim.js';
 import type { FlagValue } from './command.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isHearthError } from '../core/errors.js';
+import { isHearthError } from '../core/base/errors.js';
 import type { Command, FlagValue } from './command.js';
 import { CliOutput } from './output.js';
 
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    const { hearthVersion } = await import('../core/app-root.js');
+    const { hearthVersion } = await import('../core/base/app-root.js');
     process.stdout.write(`${hearthVersion()}\n`);
     return 0;
   }

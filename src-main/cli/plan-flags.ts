@@ -1,6 +1,6 @@
 // The flags `hearth plan` and `hearth load` share: which peers, which context, which shares.
 import type { ParseArgsConfig } from 'node:util';
-import type { PeerCoverage } from '../core/api/contract.js';
+import type { PeerCoverage } from '../shared/cache-progress.js';
 import type { PlanOptions, SplitPlan } from '../core/planner/plan-types.js';
 import { usageError, type FlagValue } from './command.js';
 import { formatBytes } from './format.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../src-main/core/api/contract.js';
 import { isEntryName } from '../../src-main/core/cache/entry-files.js';
 import { loadOrMakeManifest } from '../../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { syntheticPresets, writeSyntheticLlama } from '../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets, writeSyntheticLlama } from '../helpers/synthetic/llama-model.js';
 import type { SplitPlan } from '../../src-main/core/planner/plan-types.js';
 import type { PeerWarmupReport } from '../../src-main/core/warmup/warm-up.js';
 import { runHearth } from '../helpers/cli.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { syntheticPresets, writeSyntheticLlama } from '../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets, writeSyntheticLlama } from './synthetic/llama-model.js';
 
 type Preset = keyof typeof syntheticPresets;
 const written = new Map<Preset, Promise<string>>();

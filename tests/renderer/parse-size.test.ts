@@ -1,7 +1,7 @@
 // The Settings screen's cache cap parser: the sizes people type (with the CLI's parser, which it
 // shares), "default", and what is refused.
 import { describe, expect, it } from 'vitest';
-import { parseSize } from '../../src-main/cli/parse-size.js';
+import { parseSize } from '../../src-main/shared/parse-size.js';
 import { parseCacheCap } from '../../src-renderer/src/lib/parse-size.js';
 
 describe('parseSize', () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appRoot } from '../../core/app-root.js';
+import { appRoot } from '../../core/base/app-root.js';
 import type { Command } from '../command.js';
 import { findElectronBinary, missingDisplay } from '../electron-binary.js';
 import { serveCommand } from './serve.js';

@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 import { readApiRecord } from '../../core/inference/api-record.js';
 import { streamChat, type ChatMessage } from '../../core/inference/chat-stream.js';
-import { hearthPaths } from '../../core/paths.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { usageError, type Command, type FlagValue } from '../command.js';
 
 /** `hearth chat [--url U]`: talk to the loaded model, a line at a time, or once with --message. */

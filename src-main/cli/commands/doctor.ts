@@ -1,4 +1,4 @@
-import { hearthVersion } from '../../core/app-root.js';
+import { hearthVersion } from '../../core/base/app-root.js';
 import { diagnose, type DoctorReport } from '../../core/native/doctor.js';
 import { ensureTools } from '../../core/native/tools.js';
 import type { Command } from '../command.js';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { LoadCacheProgress } from '../../core/api/contract.js';
-import { isLoopback } from '../../core/api/host-check.js';
+import type { LoadCacheProgress } from '../../shared/cache-progress.js';
+import { isLoopback } from '../../core/net/host-check.js';
 import { writeApiRecord } from '../../core/inference/api-record.js';
 import { loadPlan } from '../../core/inference/load-model.js';
 import { ModelSlot, type SlotStatus } from '../../core/inference/model-slot.js';
 import { parseRpcManifestUse, type RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { DEFAULT_API_PORT, startOpenAiGateway, type OpenAiGateway } from '../../core/inference/openai-gateway.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
-import { hearthPaths } from '../../core/paths.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { watchLoadCache } from '../../core/warmup/load-cache-watch.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';

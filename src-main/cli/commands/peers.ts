@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { locateTools, openBuild } from '../../core/native/tools.js';
 import { PeerDirectory, type PeerState } from '../../core/peers/peer-directory.js';
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 import type { PeerView } from '../../core/peers/cluster-node.js';
 import type { Command } from '../command.js';
 import { cacheRootFlag, localWorker } from '../local-worker.js';

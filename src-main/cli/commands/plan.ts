@@ -1,6 +1,6 @@
-import type { PeerCoverage } from '../../core/api/contract.js';
+import type { PeerCoverage } from '../../shared/cache-progress.js';
 import { loadOrMakeManifest } from '../../core/gguf/manifest/load-or-make-manifest.js';
-import { hearthPaths } from '../../core/paths.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { measureCoverage } from '../../core/warmup/coverage.js';
 import { CoverageWatch } from '../../core/warmup/coverage-watch.js';
 import { peerShares, planGivesPeersCachedTensors } from '../../core/warmup/peer-shares.js';

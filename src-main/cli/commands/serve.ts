@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { MachineStatus } from '../../core/api/contract.js';
-import { isLoopback } from '../../core/api/host-check.js';
+import { isLoopback } from '../../core/net/host-check.js';
 import { startWebServer } from '../../core/api/web-server.js';
-import { appRoot } from '../../core/app-root.js';
+import { appRoot } from '../../core/base/app-root.js';
 import { HearthCore } from '../../core/hearth-core.js';
 import { DEFAULT_API_PORT } from '../../core/inference/openai-gateway.js';
 import { DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';

@@ -1,13 +1,13 @@
-import type { WarmupProgress } from '../../core/api/contract.js';
+import type { WarmupProgress } from '../../shared/cache-progress.js';
 import { loadOrMakeManifest } from '../../core/gguf/manifest/load-or-make-manifest.js';
 import { announceLoad } from '../../core/inference/load-model.js';
-import { hearthPaths } from '../../core/paths.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { assertPlanFits } from '../../core/planner/plan-split.js';
 import { peerShares } from '../../core/warmup/peer-shares.js';
 import { warmUp, type PeerWarmupReport } from '../../core/warmup/warm-up.js';
 import { usageError, type Command, type FlagValue } from '../command.js';
 import { formatBytes } from '../format.js';
-import { parseSize } from '../parse-size.js';
+import { parseSize } from '../../shared/parse-size.js';
 import { openClusterPlan } from '../cluster-plan.js';
 import { PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 

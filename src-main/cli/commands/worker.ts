@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { hearthPaths } from '../../core/paths.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/worker/run-worker.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
-import { parseSize } from '../parse-size.js';
+import { parseSize } from '../../shared/parse-size.js';
 import { portFlag, untilStopped } from '../long-running.js';
 import { runServiceCommand, wantsService } from '../service/service-command.js';
 

@@ -1,4 +1,4 @@
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 import { installLaunchd, uninstallLaunchd } from './install-launchd.js';
 import { installSystemd, uninstallSystemd } from './install-systemd.js';
 import { installWindows, uninstallWindows } from './install-windows.js';

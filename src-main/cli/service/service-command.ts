@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { ParseArgsConfig } from 'node:util';
-import { appRoot } from '../../core/app-root.js';
-import { hearthPaths } from '../../core/paths.js';
+import { appRoot } from '../../core/base/app-root.js';
+import { hearthPaths } from '../../core/base/paths.js';
 import { usageError, type FlagValue } from '../command.js';
 import type { CliOutput } from '../output.js';
 import { installWorkerService, uninstallWorkerService } from './install-service.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 
 /** The unit's name, for systemctl and journalctl. */
 export const SYSTEMD_UNIT_NAME = 'hearth-worker.service';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 
 /** The scheduled task's name (in a folder of its own in Task Scheduler). */
 export const WINDOWS_TASK_NAME = 'Hearth\\Worker';

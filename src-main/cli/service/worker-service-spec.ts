@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { HearthError } from '../../core/errors.js';
+import { HearthError } from '../../core/base/errors.js';
 import { usageError, type FlagValue } from '../command.js';
 import { portFlag } from '../long-running.js';
-import { parseSize } from '../parse-size.js';
+import { parseSize } from '../../shared/parse-size.js';
 
 /** The flags that install or remove the service: never written into it. */
 export const SERVICE_FLAGS = ['install-service', 'uninstall-service'] as const;

@@ -1,23 +1,15 @@
 // The one contract between the UI and the core. Types only: both transports (Electron IPC
 // through the preload, HTTP + WebSocket in web mode) implement exactly these entries.
 
-/** One compute device offered by a worker, as ggml reports it. */
-export interface DeviceInfo {
-  /** ggml device name, e.g. "CPU", "CUDA0", "Vulkan0". */
-  name: string;
-  /** Human description, e.g. the GPU model. */
-  description: string;
-  totalBytes: number;
-  freeBytes: number;
-}
+import type { ChatTurn } from '../../shared/chat.js';
+import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../shared/cache-progress.js';
+import type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
+import type { PlanChoices } from '../../shared/plan-choices.js';
 
-/** Progress of building the llama.cpp tools from source. */
-export interface BuildProgress {
-  /** What is happening now, e.g. "compiling llama-server". */
-  step: string;
-  /** 0..1, or null while unknown. */
-  fraction: number | null;
-}
+export type { ChatTurn } from '../../shared/chat.js';
+export type { LoadCacheProgress, PeerCoverage, WarmupProgress, WarmupState } from '../../shared/cache-progress.js';
+export type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
+export type { PlanChoices } from '../../shared/plan-choices.js';
 
 /** 'paused': the user turned the worker off (Settings or the tray); 'stopped': Hearth is shutting down. */
 export type WorkerState = 'building' | 'starting' | 'serving' | 'restarting' | 'paused' | 'stopped' | 'error';
@@ -51,63 +43,6 @@ export interface MachineStatus {
   /** ggml RPC protocol version, e.g. "6.0.0", or null before the tools are ready. */
   rpcProtocol: string | null;
   worker: WorkerStatus;
-}
-
-/** How much of one peer's share of a plan its cache already holds (the cached tensors the plan puts on its devices). */
-export interface PeerCoverage {
-  peerId: string;
-  /** The peer's name, for people. */
-  peer: string;
-  /** Cache entries (cached tensors, one per distinct content) the plan puts on this peer, and their bytes. */
-  shareEntries: number;
-  shareBytes: number;
-  /** Of those, what its cache holds now. */
-  cachedEntries: number;
-  cachedBytes: number;
-  /** When the peer last answered (ms since the epoch). */
-  checkedAt: number;
-  /** Why the peer could not be asked (then the cached figures are the last known), else null. */
-  error: string | null;
-}
-
-/** Where one peer's warm-up stands. */
-export type WarmupState = 'waiting' | 'filling' | 'fetching' | 'pushing' | 'done' | 'failed' | 'cancelled';
-
-/** Progress of warming one peer's cache for a plan: its share, filled from its own disk, fetched from another member or pushed. */
-export interface WarmupProgress {
-  peerId: string;
-  peer: string;
-  state: WarmupState;
-  /** Bytes of the share in the peer's cache (or on their way, for the entry being pushed), of the share's bytes. */
-  bytesDone: number;
-  bytesTotal: number;
-  entriesDone: number;
-  entriesTotal: number;
-  /** Bytes moved per second lately (pushed, filled or fetched); 0 before anything moved. */
-  bytesPerSecond: number;
-  /** At that rate; null while unknown. */
-  secondsLeft: number | null;
-  /** How the bytes got there in this warm-up: over this machine's link to the peer, from the peer's own disk, from another member. */
-  pushedBytes: number;
-  filledBytes: number;
-  fetchedBytes: number;
-  /** What went wrong, with what to do, when state is "failed". */
-  error: string | null;
-}
-
-/** One peer's cache while llama-server loads a model: entries served from its disk versus sent over the link. */
-export interface LoadCacheProgress {
-  peerId: string;
-  peer: string;
-  /** Cached tensors the plan puts on this peer. */
-  entriesTotal: number;
-  /** Cached tensors it loaded from its cache so far, and their bytes. */
-  entriesFromCache: number;
-  bytesFromCache: number;
-  /** Cached tensors the coordinator had to send so far. */
-  entriesTransferred: number;
-  /** Bytes through this machine's RPC link to the peer since the load began (all tensors and protocol). */
-  bytesTransferred: number;
 }
 
 /** One peer as the Cluster screen shows it. */
@@ -171,19 +106,9 @@ export interface ModelSummary {
   /** Context length the model was trained for, when it says. */
   trainedContext: number | null;
   tensorCount: number;
-  /** Tensors over 10 MiB: what worker caches hold. */
+  /** Tensors of 1 MiB or more: what worker caches hold. */
   cacheableTensors: number;
   cacheableBytes: number;
-}
-
-/** What the user chose for the split; all empty is "auto". */
-export interface PlanChoices {
-  /** Tokens of context; null for Hearth's default (4096, or less if the model was trained for less). */
-  contextLength: number | null;
-  /** Device id → weight; devices not listed share by free memory. */
-  shares: Record<string, number>;
-  /** Device ids or peer ids left out. */
-  exclude: string[];
 }
 
 /** One device of the plan. */
@@ -282,12 +207,6 @@ export interface ModelSession {
   coverage: PeerCoverage[];
   warmup: WarmupView | null;
   load: LoadView;
-}
-
-/** One message of a chat. */
-export interface ChatTurn {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
 }
 
 /** What the UI sends to get an answer. */

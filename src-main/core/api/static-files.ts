@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
-import { sendJson } from './http-replies.js';
+import { sendJson } from '../net/http-replies.js';
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

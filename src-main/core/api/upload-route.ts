@@ -9,7 +9,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { HttpError } from './http-replies.js';
+import { HttpError } from '../net/http-replies.js';
 
 const GGUF_MAGIC = Buffer.from('GGUF', 'latin1');
 /** A client that sends nothing for this long has gone: its partial file is removed. */

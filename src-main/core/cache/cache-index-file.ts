@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 import { emptyStats, type CacheStats } from './cache-stats.js';
 
 /** A model whose hash manifest a coordinator registered: which entries belong to it. */

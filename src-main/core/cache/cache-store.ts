@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { ServerCacheEvent } from './cache-events.js';
 import { loadIndex, saveIndex, type CacheIndexData } from './cache-index-file.js';
 import { countEvent, emptyStats, type CacheStats } from './cache-stats.js';

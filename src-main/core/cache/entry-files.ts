@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { EntryChecksums } from './entry-checksums.js';
 import { inBatches } from './in-batches.js';
 

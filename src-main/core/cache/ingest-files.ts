@@ -6,7 +6,7 @@
 // cut off when the ingest is opened again. Nothing here is ever under an entry's name.
 import { mkdir, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 import { isEntryName } from './entry-files.js';
 
 /** A checkpoint: the first `offset` bytes of `data` are durable and hash to `fnv` / `crc` so far. */

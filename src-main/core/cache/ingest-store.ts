@@ -4,7 +4,7 @@
 // name — through the cache's verified, atomic admission. A mismatch deletes it.
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { CacheStore } from './cache-store.js';
 import { EntryChecksums } from './entry-checksums.js';
 import { inBatches } from './in-batches.js';

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { GgufHeaderError, metadataNumber, metadataString, readGgufHeader, type GgufHeader } from './gguf-header.js';
 import { elementCount, fileTypeName, tensorByteSize } from './ggml-types.js';
 

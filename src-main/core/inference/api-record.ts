@@ -2,8 +2,8 @@
 // data folder, read by `hearth chat` and the UI, so nobody has to copy an address by hand.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive } from '../process-alive.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { isProcessAlive } from '../base/process-alive.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 
 /** The running coordinator's API. */
 export interface ApiRecord {

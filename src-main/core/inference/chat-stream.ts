@@ -1,7 +1,7 @@
 // A streaming chat completion against an OpenAI-compatible API (Hearth's gateway), read as
 // server-sent events; what `hearth chat` and other in-process callers use.
-import type { ChatTurn } from '../api/contract.js';
-import { HearthError } from '../errors.js';
+import type { ChatTurn } from '../../shared/chat.js';
+import { HearthError } from '../base/errors.js';
 
 /** One message of a conversation, as the OpenAI API names them: the contract's chat turn. */
 export type ChatMessage = ChatTurn;

@@ -1,6 +1,6 @@
 // Who may use the OpenAI gateway: anyone on this machine when it listens on loopback, only
 // holders of the API key when it listens where the LAN can reach it.
-import { isLoopback } from '../api/host-check.js';
+import { isLoopback } from '../net/host-check.js';
 import { bearerToken, isSecret } from '../api/secrets.js';
 
 /** Whether a gateway listening on `host` must demand an API key: any address but loopback. */

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { freePort } from '../net/free-port.js';
 import { httpRequest } from '../net/http-request.js';

@@ -3,7 +3,7 @@
 // view and pins), hand llama.cpp's RPC client the precomputed hashes, and start llama-server.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import type { HashProgress } from '../gguf/manifest/hash-ranges.js';
@@ -13,7 +13,7 @@ import { clusterDevices, type LocalDevice } from '../planner/cluster-devices.js'
 import { readPlanModel } from '../planner/model-shape.js';
 import { assertPlanFits, planSplit } from '../planner/plan-split.js';
 import type { PlanModel, PlanOptions, SplitPlan } from '../planner/plan-types.js';
-import { listDevices } from '../worker/devices.js';
+import { listDevices } from '../native/devices.js';
 import { peerShares, type CachePeer } from '../warmup/peer-shares.js';
 import type { MemberLink } from './member-links.js';
 import type { ModelSlot } from './model-slot.js';

@@ -2,7 +2,7 @@
 // user gave), and open loopback endpoints through the secure link to each one's RPC server
 // (for `llama-server --rpc`) and control API (to announce a load).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { probeAdvert } from '../peers/advert-probe.js';
 import { clusterFingerprint, loadIdentity, type ClusterIdentity } from '../peers/cluster/cluster-identity.js';

@@ -1,7 +1,7 @@
 // The one model Hearth serves, replaceable: load, unload, switch. Requests lease the backend
 // while they run, so an unload can let them finish (for a while) and then end them cleanly.
 import { EventEmitter } from 'node:events';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { LoadFailure, LoadProgress, LoadState } from './load-state.js';
 import { spawnLlamaServer, type LlamaServerOptions, type LlamaServerProcess } from './llama-server-process.js';
 import { START_PROGRESS } from './load-progress.js';
@@ -44,8 +44,6 @@ export interface ModelSlotOptions {
   drainMs?: number;
   readyTimeoutMs?: number;
   onLine?: (line: string) => void;
-  /** Stands in for spawnLlamaServer. */
-  spawn?: (options: LlamaServerOptions) => Promise<LlamaServerProcess>;
 }
 
 interface Loaded {
@@ -105,9 +103,8 @@ export class ModelSlot extends EventEmitter {
       this.#loaded = loaded;
       this.#changed();
       try {
-        const spawn = this.#options.spawn ?? spawnLlamaServer;
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
-        loaded.server = await spawn({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
+        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();

@@ -1,7 +1,7 @@
 // Errors in the shape OpenAI's API uses, so clients (the official SDKs among them) show the
 // message instead of a parse failure: `{ "error": { message, type, param, code } }`.
 import type http from 'node:http';
-import { sendJson } from '../api/http-replies.js';
+import { sendJson } from '../net/http-replies.js';
 
 /** The body of an OpenAI-style error. */
 export interface OpenAiErrorBody {

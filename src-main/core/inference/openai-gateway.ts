@@ -2,10 +2,10 @@
 // of whatever model the slot holds. It outlives every llama-server behind it: no model, a load
 // in progress or a crashed engine are answers (503 with the reason), never a dead port.
 import http from 'node:http';
-import { HearthError } from '../errors.js';
-import { isAllowedHost, urlHost } from '../api/host-check.js';
-import { sendJson } from '../api/http-replies.js';
-import { listen } from '../api/listen.js';
+import { HearthError } from '../base/errors.js';
+import { isAllowedHost, urlHost } from '../net/host-check.js';
+import { sendJson } from '../net/http-replies.js';
+import { listen } from '../net/listen.js';
 import { hasApiKey, keyRequiredFor } from './gateway-auth.js';
 import type { ModelSlot } from './model-slot.js';
 import { readCompletionBody, type CompletionBody, type CompletionRoute } from './openai-body.js';

@@ -2,7 +2,7 @@
 // back as it comes (server-sent events chunk by chunk, never buffered). When the backend goes
 // away mid-answer, a stream ends with an error event the SDKs raise, not with a reset socket.
 import http from 'node:http';
-import { isHearthError } from '../errors.js';
+import { isHearthError } from '../base/errors.js';
 import type { BackendLease } from './model-slot.js';
 import type { CompletionBody } from './openai-body.js';
 import { OpenAiError, sendOpenAiError, sseErrorEvent } from './openai-errors.js';

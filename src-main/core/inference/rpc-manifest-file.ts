@@ -15,9 +15,9 @@
 // each entry's hash and probe from the same read of that tensor, never pair results up later.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { PROBE_BYTES } from '../gguf/manifest/hash-manifest.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 
 /** The first line of every manifest; the client refuses a file that does not start with it. */
 export const RPC_MANIFEST_HEADER = 'hearth-rpc-manifest 1';

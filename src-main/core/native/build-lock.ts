@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive } from '../process-alive.js';
+import { isProcessAlive } from '../base/process-alive.js';
 
 /**
  * Run `work` while holding a lock folder, so two processes (the app and a CLI, or parallel

@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { BuildProgress } from '../api/contract.js';
-import { HearthError } from '../errors.js';
+import type { BuildProgress } from '../../shared/devices.js';
+import { HearthError } from '../base/errors.js';
 import type { BuildInputs, SourcePatch, ToolTarget } from './build-options.js';
 import { withBuildLock } from './build-lock.js';
 import type { LlamaSource } from './llama-source.js';

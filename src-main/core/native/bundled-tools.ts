@@ -1,8 +1,8 @@
 import { constants, existsSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { appRoot } from '../app-root.js';
-import { HearthError } from '../errors.js';
+import { appRoot } from '../base/app-root.js';
+import { HearthError } from '../base/errors.js';
 import { chooseCudaModule, systemLibraries, type BackendModule } from './backends.js';
 import { findLlamaSource } from './llama-source.js';
 import type { LlamaTools } from './tools.js';

@@ -1,7 +1,7 @@
 import { cudaCandidates } from './backends.js';
 import { findBundledTools, type BundleLocation } from './bundled-tools.js';
 import { locateTools, nodeModulesDir, openBuild, type LlamaTools, type ToolsOptions } from './tools.js';
-import { listDevices, type ListedDevice } from '../worker/devices.js';
+import { listDevices, type ListedDevice } from './devices.js';
 
 /** Whether one ggml backend can be used here, and why not. */
 export interface BackendReport {

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 
 /** The llama.cpp source that ships inside node-llama-cpp: a git bundle and its release tag. */
 export interface LlamaSource {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 
 /** Run one build step to completion, feeding each output line to `onLine`. */
 export function runStep(

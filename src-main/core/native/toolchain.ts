@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 
 /** The programs a build from source needs, with the package that brings each on common systems. */
 const REQUIRED: { what: string; names: string[]; install: string }[] = [

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { appRoot } from '../app-root.js';
-import type { BuildProgress } from '../api/contract.js';
-import { hearthPaths, type HearthPaths } from '../paths.js';
+import { appRoot } from '../base/app-root.js';
+import type { BuildProgress } from '../../shared/devices.js';
+import { hearthPaths, type HearthPaths } from '../base/paths.js';
 import { findBackendModules, linkBackendModules, systemLibraries, type BackendModule } from './backends.js';
 import { buildKey, cmakeOptions, readPatches, TOOL_TARGETS, type BuildInputs } from './build-options.js';
 import type { BuildRecord } from './build.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { decodeAdvert, encodeAdvert, type PeerAdvert } from './discovery/advert.js';
 import { openLinkStream } from './link/link-client.js';
 import { readLine } from './link/link-protocol.js';

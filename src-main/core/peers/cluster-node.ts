@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
-import { hearthVersion } from '../app-root.js';
-import { HearthError } from '../errors.js';
+import { hearthVersion } from '../base/app-root.js';
+import { HearthError } from '../base/errors.js';
 import type { RunningWorker } from '../worker/run-worker.js';
 import { ADVERT_SERVICE, answerAdvert, probeAdvert, PUBLIC_IDENTITY, PUBLIC_PSK } from './advert-probe.js';
 import { clusterFingerprint, loadIdentity, saveIdentity, type ClusterIdentity } from './cluster/cluster-identity.js';

@@ -4,7 +4,7 @@
 // process killed, cable out) is noticed by TCP checks of its secure-link port.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { compatibility, type EngineVersions, type PeerAdvert } from './discovery/advert.js';
 import { browse as mdnsBrowse, type Browsing } from './discovery/mdns.js';
 

@@ -2,7 +2,7 @@
 // in `--rpc` order (each server's own devices in its order), then this machine's GPUs.
 // Upstream: src/llama.cpp `llama_prepare_model_devices` ("add RPC servers at the front of the
 // list"); common/arg.cpp `add_rpc_devices` registers one backend per `--rpc` endpoint, in order.
-import type { DeviceInfo } from '../api/contract.js';
+import type { DeviceInfo } from '../../shared/devices.js';
 import type { PeerState } from '../peers/peer-directory.js';
 import type { PlanDevice } from './plan-types.js';
 
@@ -15,7 +15,7 @@ export interface PlanPeer {
   devices: DeviceInfo[];
 }
 
-/** A device of this machine, with its ggml backend when known (`ListedDevice` from worker/devices.ts has it). */
+/** A device of this machine, with its ggml backend when known (`ListedDevice` from native/devices.ts has it). */
 export interface LocalDevice extends DeviceInfo {
   backend?: string;
   /** ggml's `device_id` (e.g. a PCI bus id), when known: one GPU seen by two backends is used once. */

@@ -1,6 +1,6 @@
 // What would fit when a plan does not: a shorter context, other shares, a peer that was left
 // out, fewer offloaded layers, or how much more memory is needed.
-import { formatBytes } from '../format-bytes.js';
+import { formatBytes } from '../../shared/format-bytes.js';
 import { KV_CELL_PADDING, kvCells } from './memory-estimate.js';
 import { placeTensors } from './place-tensors.js';
 import type { ResolvedOptions } from './plan-options.js';

@@ -1,7 +1,7 @@
 // The hyperparameters the planner needs beyond the tensor table, read the way llama.cpp reads
 // them (src/llama-model.cpp `load_hparams`: `get_key_or_arr` for per-layer head counts; key and
 // value length default to n_embd / n_head).
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { arrayLength, metadataNumber, type GgufHeader } from '../gguf/gguf-header.js';
 import { inspectGguf, type ModelFacts } from '../gguf/inspect-model.js';
 import type { ModelShape, PlanModel } from './plan-types.js';

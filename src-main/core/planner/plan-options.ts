@@ -1,5 +1,5 @@
 // The user's choices for a plan, checked against the model and the devices, with defaults filled in.
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { DEFAULT_HEADROOM_BYTES, DEFAULT_MICRO_BATCH } from './memory-estimate.js';
 import type { ModelShape, PlanDevice, PlanOptions } from './plan-types.js';
 

@@ -1,7 +1,7 @@
 // The planner's front door: a model and the cluster's devices in, the exact split, the
 // llama-server arguments for it and a fit verdict out.
-import { HearthError } from '../errors.js';
-import { formatBytes } from '../format-bytes.js';
+import { HearthError } from '../base/errors.js';
+import { formatBytes } from '../../shared/format-bytes.js';
 import { adviseFit, deviceLabel } from './fit-advice.js';
 import { resolveOptions } from './plan-options.js';
 import type { DevicePlan, PlanDevice, PlanModel, PlanOptions, SplitPlan } from './plan-types.js';

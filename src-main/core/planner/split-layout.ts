@@ -1,6 +1,6 @@
 // The layout of one split: which layers and tensors each device gets, the `--tensor-split` and
 // `-ngl` that make llama.cpp load exactly that, and what each device needs in memory.
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { TensorFacts } from '../gguf/inspect-model.js';
 import { computeAllowance, kvCacheBytes, kvCells } from './memory-estimate.js';
 import { placeTensors } from './place-tensors.js';

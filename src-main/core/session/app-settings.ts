@@ -3,7 +3,7 @@
 // the previous settings; an unreadable file falls back to the defaults instead of stopping the app.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 
 export interface AppSettings {
   /** Offer this machine's devices to the cluster. */

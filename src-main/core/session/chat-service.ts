@@ -2,7 +2,7 @@
 // like any other client of the API, its pieces pushed as `chatText` events under the ask's id.
 import { EventEmitter } from 'node:events';
 import type { ChatAsk, ChatReply, ChatText } from '../api/contract.js';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { streamChat } from '../inference/chat-stream.js';
 
 export interface ChatServiceOptions {

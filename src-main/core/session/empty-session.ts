@@ -1,8 +1,6 @@
 // The session before any model is open: what the UI shows at first, even while the tools build.
-import type { ModelSession, PlanChoices } from '../api/contract.js';
-
-/** Auto: Hearth's default context, shares by free memory, nothing left out. */
-export const AUTO_CHOICES: PlanChoices = { contextLength: null, shares: {}, exclude: [] };
+import type { ModelSession } from '../api/contract.js';
+import { AUTO_CHOICES } from '../../shared/plan-choices.js';
 
 /** Nothing loading or served. */
 export function idleLoad(): ModelSession['load'] {
@@ -11,5 +9,5 @@ export function idleLoad(): ModelSession['load'] {
 
 /** No model open. */
 export function emptySession(): ModelSession {
-  return { model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null, load: idleLoad() };
+  return { model: null, choices: structuredClone(AUTO_CHOICES), plan: null, planError: null, coverage: [], warmup: null, load: idleLoad() };
 }

@@ -1,19 +1,11 @@
-// The GGUF files a browser can open on this machine without an upload: those in the model folders
-// and the upload folder, by name.
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+// The GGUF files a browser can open on this machine without an upload: those the cache can be
+// filled from (the model folders, walked as the worker walks them) and the upload folder.
 import type { ModelFile } from '../api/contract.js';
+import { scanModelFolders } from '../worker/model-folder-scan.js';
 
-/** Every `.gguf` file directly in `dirs` (folders that cannot be read are skipped), sorted by name. */
+/** Every model file in `dirs` (folders that cannot be read are skipped), sorted by name, each once. */
 export async function listModelFiles(dirs: readonly string[]): Promise<ModelFile[]> {
-  const files: ModelFile[] = [];
-  for (const dir of dirs) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((candidate) => /\.gguf$/i.test(candidate) && !candidate.startsWith('.'))) {
-      const file = path.join(dir, name);
-      const info = await stat(file).catch(() => null);
-      if (info?.isFile()) files.push({ path: file, fileName: name, bytes: info.size });
-    }
-  }
-  return files.sort((a, b) => a.fileName.localeCompare(b.fileName));
+  const { files } = await scanModelFolders(dirs);
+  const unique = new Map(files.map((found) => [found.file, { path: found.file, fileName: found.name, bytes: found.bytes }]));
+  return [...unique.values()].sort((a, b) => a.fileName.localeCompare(b.fileName) || a.path.localeCompare(b.path));
 }

@@ -4,7 +4,7 @@
 // `session` event (progress at most a few times a second).
 import { EventEmitter } from 'node:events';
 import type { LoadCacheProgress, ModelSession, PeerCoverage, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
-import { HearthError, isHearthError } from '../errors.js';
+import { HearthError, isHearthError } from '../base/errors.js';
 import { planModelFrom } from '../planner/model-shape.js';
 import type { GgufHeader } from '../gguf/gguf-header.js';
 import { inspectGguf, type ModelFacts } from '../gguf/inspect-model.js';
@@ -24,7 +24,8 @@ import { peerShares, planGivesPeersCachedTensors, type PeerShare } from '../warm
 import { warmUp } from '../warmup/warm-up.js';
 import { ByteSamples } from './byte-samples.js';
 import { SharedManifest } from './shared-manifest.js';
-import { AUTO_CHOICES, emptySession, idleLoad } from './empty-session.js';
+import { AUTO_CHOICES } from '../../shared/plan-choices.js';
+import { emptySession, idleLoad } from './empty-session.js';
 import { modelSummary, planView } from './plan-view.js';
 
 
@@ -95,7 +96,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     this.#dropPlan();
     this.#manifest.drop();
     this.#gguf = gguf;
-    this.#state = { ...this.#state, model: modelSummary(gguf.facts), choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
+    this.#state = { ...this.#state, model: modelSummary(gguf.facts), choices: structuredClone(AUTO_CHOICES), plan: null, planError: null, coverage: [], warmup: null };
     await this.#replan(generation);
     return this.session;
   }
@@ -106,7 +107,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     this.#dropPlan();
     this.#manifest.drop();
     this.#gguf = null;
-    this.#state = { ...this.#state, model: null, choices: AUTO_CHOICES, plan: null, planError: null, coverage: [], warmup: null };
+    this.#state = { ...this.#state, model: null, choices: structuredClone(AUTO_CHOICES), plan: null, planError: null, coverage: [], warmup: null };
     this.#push(true);
     return this.session;
   }

@@ -2,7 +2,7 @@
 // entries it holds, and asking it to fill entries from its own disk or from another member.
 // Workers of an older Hearth answer 404 to `fill`, `fetch` and `ingests`: that means "not
 // supported" (the warm-up pushes instead), never an error.
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { answerJson, httpRequest, type HttpAnswer } from '../net/http-request.js';
 import type { CachePeer } from './peer-shares.js';
 

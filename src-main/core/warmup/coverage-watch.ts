@@ -3,7 +3,7 @@
 // pushes), so the watch asks every member once a second with `has` — an in-memory lookup on the
 // worker and a few KiB on the link — and only while it has listeners. What this machine itself
 // stores (a push the worker confirmed) is applied at once, without waiting for the next round.
-import type { PeerCoverage } from '../api/contract.js';
+import type { PeerCoverage } from '../../shared/cache-progress.js';
 import { askPresence, coverageOf, shareHashes } from './coverage.js';
 import type { PeerShare } from './peer-shares.js';
 

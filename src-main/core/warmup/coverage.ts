@@ -1,7 +1,7 @@
 // Coverage: how much of each peer's share of a plan its cache holds, asked of every member at
 // once. The same answers say which member holds which entry, so a peer's missing entries can
 // come from another member instead of this machine.
-import type { PeerCoverage } from '../api/contract.js';
+import type { PeerCoverage } from '../../shared/cache-progress.js';
 import { cacheHas } from './cache-client.js';
 import type { CachePeer, PeerShare } from './peer-shares.js';
 

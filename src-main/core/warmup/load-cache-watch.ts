@@ -3,7 +3,7 @@
 // (`currentLoad` in `GET /v1/cache`, from the RPC server's own cache events); the bytes sent are
 // counted on this machine's end of the link, since the worker adds up the bytes it received only
 // when the connection closes.
-import type { LoadCacheProgress } from '../api/contract.js';
+import type { LoadCacheProgress } from '../../shared/cache-progress.js';
 import { isCachedTensor } from '../gguf/inspect-model.js';
 import { answerJson, httpRequest } from '../net/http-request.js';
 import type { SplitPlan } from '../planner/plan-types.js';

@@ -1,6 +1,6 @@
 // One peer's warm-up as it goes: what of its share is in place, how it got there, how fast it
 // moves now, and when to tell the listener (state changes at once, bytes at most every interval).
-import type { WarmupProgress, WarmupState } from '../api/contract.js';
+import type { WarmupProgress, WarmupState } from '../../shared/cache-progress.js';
 import { RateMeter } from './rate-meter.js';
 import type { PeerShare } from './peer-shares.js';
 

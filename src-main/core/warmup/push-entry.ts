@@ -3,7 +3,7 @@
 // where the worker's ingest stands, so what arrived is never sent again.
 import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
 import { readText } from '../net/http-request.js';
 import { ingestOffset } from './cache-client.js';

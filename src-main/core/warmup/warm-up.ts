@@ -1,7 +1,7 @@
 // Pre-warm: bring every peer's cache up to its share of a plan before the load, all peers at
 // once (one stream each, so each link carries its own peer's share and nothing else).
 import { setMaxListeners } from 'node:events';
-import type { WarmupProgress } from '../api/contract.js';
+import type { WarmupProgress } from '../../shared/cache-progress.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import { askPresence, coverageOf, shareHashes } from './coverage.js';
 import { PeerProgress } from './peer-progress.js';

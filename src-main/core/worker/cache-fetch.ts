@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import { readText } from '../net/http-request.js';
 
 /** How this worker reaches a member's control API: a loopback endpoint through the secure link (ClusterNode.endpointFor). */

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { LocalModels } from './local-models.js';
 
 /** What a fill did: entries made (and their bytes), already there, not found locally, and files passed over. */

@@ -1,9 +1,9 @@
 // The control API's routes that bring entries into the cache other than by a plain PUT:
 // resumable uploads (ingests), filling from local model files, and fetching from a member peer.
 import type http from 'node:http';
-import { HttpError, sendJson } from '../api/http-replies.js';
+import { HttpError, sendJson } from '../net/http-replies.js';
 import { IngestConflictError, type IngestStore } from '../cache/ingest-store.js';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 import type { PeerFetch, PeerControlEndpoints } from './cache-fetch.js';
 import type { LocalFill } from './cache-fill.js';
 import { byteCountHeader, entryHash, hashList, jsonObject } from './control-args.js';

@@ -1,7 +1,7 @@
 // Reading the control API's arguments: every one is checked, and a mistake becomes a 4xx that
 // says what was wrong.
 import type http from 'node:http';
-import { HttpError, readJsonBody } from '../api/http-replies.js';
+import { HttpError, readJsonBody } from '../net/http-replies.js';
 import { isEntryName } from '../cache/entry-files.js';
 
 /** More hashes than any model has tensors: a bigger list is a mistake or an attack. */

@@ -2,9 +2,8 @@
 // tensors (the names the cache gives them), so the cache can be filled from a local copy of a
 // model whatever its file is called. Indexed lazily: a file's manifest is read (or made, once,
 // and kept in the data folder by loadOrMakeManifest) only when a wanted hash is still unfound.
-import { open, readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { checkModelDirs, loadModelDirs, saveModelDirs } from './model-dirs.js';
+import { scanModelFolders } from './model-folder-scan.js';
 
 /** Where a tensor's bytes sit in a local model file. */
 export interface LocalTensor {
@@ -27,11 +26,6 @@ interface IndexedFile {
   /** Why the file cannot be used, when `tensors` is null. */
   problem: string | null;
 }
-
-// A models folder can be deep or hold other things; a fill never walks more than this.
-const MAX_DEPTH = 3;
-const MAX_FILES = 10_000;
-const GGUF_MAGIC = Buffer.from('GGUF', 'ascii');
 
 /** The model folders of a worker, and the index of the GGUF files in them. */
 export class LocalModels {
@@ -104,29 +98,10 @@ export class LocalModels {
     return indexed;
   }
 
-  /** The files that look like GGUF models (named *.gguf, or starting with its magic), with their identity now. */
+  /** The model files now, with their identity. */
   async #candidates(): Promise<{ files: { file: string; identity: string }[]; notes: string[] }> {
-    const files: { file: string; identity: string }[] = [];
-    const notes: string[] = [];
-    let seen = 0;
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      const names = await readdir(dir).catch((error: Error) => {
-        notes.push(`Model folder ${dir} cannot be read (${error.message}): skipped.`);
-        return [] as string[];
-      });
-      for (const name of names.sort()) {
-        if (name.startsWith('.') || ++seen > MAX_FILES) continue;
-        const file = path.join(dir, name);
-        const info = await stat(file).catch(() => null);
-        if (info?.isDirectory() && depth < MAX_DEPTH) await walk(file, depth + 1);
-        else if (info?.isFile() && (name.toLowerCase().endsWith('.gguf') || (await startsWithMagic(file)))) {
-          files.push({ file, identity: `${info.size}:${info.mtimeMs}:${info.ino}` });
-        }
-      }
-    };
-    for (const dir of this.#dirs) await walk(dir, 1);
-    if (seen > MAX_FILES) notes.push(`The model folders hold more than ${MAX_FILES} files: only the first ${MAX_FILES} were looked at.`);
-    return { files, notes };
+    const { files, notes } = await scanModelFolders(this.#dirs);
+    return { files: files.map((found) => ({ file: found.file, identity: `${found.bytes}:${found.mtimeMs}:${found.ino}` })), notes };
   }
 }
 
@@ -137,17 +112,5 @@ function take(indexed: IndexedFile, found: Map<string, LocalTensor>, wanted: Set
     if (!tensor) continue;
     found.set(hash, tensor);
     wanted.delete(hash);
-  }
-}
-
-async function startsWithMagic(file: string): Promise<boolean> {
-  const handle = await open(file, 'r').catch(() => null);
-  if (!handle) return false;
-  try {
-    const head = Buffer.alloc(GGUF_MAGIC.length);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return bytesRead === head.length && head.equals(GGUF_MAGIC);
-  } finally {
-    await handle.close();
   }
 }

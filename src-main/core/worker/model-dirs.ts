@@ -3,8 +3,8 @@
 // cap, so they belong to the cache folder they fill.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { HearthError } from '../base/errors.js';
+import { writeFileAtomic } from '../base/write-atomic.js';
 
 /** More folders than anyone keeps models in; each is walked on a fill. */
 const MAX_MODEL_DIRS = 32;

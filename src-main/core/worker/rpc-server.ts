@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { DeviceInfo } from '../api/contract.js';
-import { HearthError } from '../errors.js';
+import type { DeviceInfo } from '../../shared/devices.js';
+import { HearthError } from '../base/errors.js';
 import type { LlamaTools } from '../native/tools.js';
 import { isPortFree, waitForPort } from '../net/free-port.js';
 import { physicalCores } from './cpu-cores.js';

@@ -1,7 +1,7 @@
 import { CacheStore } from '../cache/cache-store.js';
 import { IngestStore } from '../cache/ingest-store.js';
 import type { LlamaTools } from '../native/tools.js';
-import { hearthPaths } from '../paths.js';
+import { hearthPaths } from '../base/paths.js';
 import { PeerFetch } from './cache-fetch.js';
 import { LocalFill } from './cache-fill.js';
 import type { TransferTarget } from './cache-transfer-routes.js';

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HearthError } from '../errors.js';
-import { isProcessAlive } from '../process-alive.js';
+import { HearthError } from '../base/errors.js';
+import { isProcessAlive } from '../base/process-alive.js';
 
 /** Who serves a cache folder: the running worker's process and its control API. */
 export interface WorkerClaim {

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { DeviceInfo } from '../api/contract.js';
+import type { DeviceInfo } from '../../shared/devices.js';
 import { parseServerCacheEvent } from '../cache/cache-events.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { sweepLeftovers } from '../cache/entry-files.js';
 import type { LlamaTools } from '../native/tools.js';
 import { freePort } from '../net/free-port.js';
-import { listDevices } from './devices.js';
+import { listDevices } from '../native/devices.js';
 import { startRpcServer, type RpcServer } from './rpc-server.js';
 import { Supervisor, type SupervisorState } from './supervisor.js';
 

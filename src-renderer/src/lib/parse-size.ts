@@ -1,6 +1,6 @@
 // The cache cap as people type it: a size in the units of the CLI's `--cache-max` (the same parser,
 // so "50G" means the same in both), or "default".
-import { parseSize } from '../../../src-main/cli/parse-size.js';
+import { parseSize } from '../../../src-main/shared/parse-size.js';
 
 /** A parsed cap: bytes, or null for the default; or what is wrong with the text and what to type. */
 export type CacheCapInput = { ok: true; bytes: number | null } | { ok: false; error: string };

@@ -1,12 +1,12 @@
 // The open model as the UI shows it: a first snapshot, then every pushed update, and the
 // requests that change it (open, re-plan, warm up, load), each one's failure kept for the user.
 import type { HearthApi, ModelFile, ModelSession, PlanChoices, UploadProgress } from '../../../src-main/core/api/contract.js';
+import { AUTO_CHOICES } from '../../../src-main/shared/plan-choices.js';
 
 /** Requests that can be in flight, for disabling their buttons. */
 export type SessionAction = 'connect' | 'open' | 'files' | 'plan' | 'warmup' | 'cancelWarmup' | 'load' | 'unload' | 'close';
 
 /** Choices that mean "auto": Hearth's context length, shares by free memory, nothing left out. */
-export const AUTO_CHOICES: PlanChoices = { contextLength: null, shares: {}, exclude: [] };
 
 // What failed, in words that start the error line.
 const failures: Record<SessionAction, string> = {

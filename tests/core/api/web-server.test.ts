@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HearthEvents, MachineStatus } from '../../../src-main/core/api/contract.js';
-import { isAllowedHost } from '../../../src-main/core/api/host-check.js';
+import { isAllowedHost } from '../../../src-main/core/net/host-check.js';
 import type { HearthHost } from '../../../src-main/core/api/host.js';
 import { startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
 import { partialRequests } from '../../helpers/partial-requests.js';

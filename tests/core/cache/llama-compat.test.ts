@@ -9,7 +9,7 @@ import { expect, it, onTestFinished } from 'vitest';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
 import { isEntryName, verifyEntry } from '../../../src-main/core/cache/entry-files.js';
 import { inspectModel, type TensorFacts } from '../../../src-main/core/gguf/inspect-model.js';
-import { syntheticPresets, writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets, writeSyntheticLlama } from '../../helpers/synthetic/llama-model.js';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { freePort, waitForPort } from '../../../src-main/core/net/free-port.js';
 import { startLlamaServer } from '../../helpers/llama-server.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
 import { arrayLength, GgufHeaderError, KEPT_ARRAY_LENGTH, readGgufHeader } from '../../../src-main/core/gguf/gguf-header.js';
-import { writeGguf } from '../../../src-main/core/gguf/synthetic/gguf-writer.js';
+import { writeGguf } from '../../helpers/synthetic/gguf-writer.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 
 const dir = scratchDir('hearth-gguf-header-');

@@ -1,9 +1,9 @@
 import { copyFile, mkdir, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { syntheticPresets } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../../helpers/synthetic/llama-model.js';
 import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
-import { isHearthError } from '../../../src-main/core/errors.js';
+import { isHearthError } from '../../../src-main/core/base/errors.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 
 /** Parameters of a llama model, counted from its spec (independently of the file). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticPresets, writeSyntheticLlama, type SyntheticLlamaSpec } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets, writeSyntheticLlama, type SyntheticLlamaSpec } from '../../helpers/synthetic/llama-model.js';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { startLlamaServer } from '../../helpers/llama-server.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isHearthError } from '../../../src-main/core/errors.js';
+import { isHearthError } from '../../../src-main/core/base/errors.js';
 import type { LoadState } from '../../../src-main/core/inference/load-state.js';
 import { spawnLlamaServer, type LlamaServerProcess } from '../../../src-main/core/inference/llama-server-process.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { isHearthError } from '../../../src-main/core/errors.js';
+import { isHearthError } from '../../../src-main/core/base/errors.js';
 import type { SlotStatus } from '../../../src-main/core/inference/model-slot.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { GREEDY, startTestGateway, TINY_ARGS } from './gateway-setup.js';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { APIError, AuthenticationError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { isHearthError } from '../../../src-main/core/errors.js';
+import { isHearthError } from '../../../src-main/core/base/errors.js';
 import { startOpenAiGateway } from '../../../src-main/core/inference/openai-gateway.js';
 import { ModelSlot } from '../../../src-main/core/inference/model-slot.js';
 import { ensureTools } from '../../../src-main/core/native/tools.js';

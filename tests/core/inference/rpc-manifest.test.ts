@@ -11,7 +11,7 @@ import type { CacheStats } from '../../../src-main/core/cache/cache-stats.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
 import { isEntryName } from '../../../src-main/core/cache/entry-files.js';
 import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
-import { syntheticPresets, writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets, writeSyntheticLlama } from '../../helpers/synthetic/llama-model.js';
 import {
   formatRpcManifest,
   RPC_MANIFEST_HEADER,

@@ -8,7 +8,7 @@ import { cudaCandidates, cudaRuntime, findBackendModules } from '../../../src-ma
 import { bundleLocation, openBundle, type BundleManifest } from '../../../src-main/core/native/bundled-tools.js';
 import { stageBundle } from '../../../src-main/core/native/stage-bundle.js';
 import { ensureTools, locateTools, nodeModulesDir } from '../../../src-main/core/native/tools.js';
-import { listDevices } from '../../../src-main/core/worker/devices.js';
+import { listDevices } from '../../../src-main/core/native/devices.js';
 import { scratchDir } from '../../helpers/models.js';
 
 const run = promisify(execFile);

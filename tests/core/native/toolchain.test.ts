@@ -5,7 +5,7 @@ import { buildTools } from '../../../src-main/core/native/build.js';
 import { findLlamaSource } from '../../../src-main/core/native/llama-source.js';
 import { assertToolchain, findOnPath } from '../../../src-main/core/native/toolchain.js';
 import { cmakeOptions, TOOL_TARGETS } from '../../../src-main/core/native/build-options.js';
-import { isHearthError } from '../../../src-main/core/errors.js';
+import { isHearthError } from '../../../src-main/core/base/errors.js';
 import { scratchDir } from '../../helpers/models.js';
 
 /** A PATH holding only links to the named real programs. */

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { nodeLlamaCppDir } from '../../../src-main/core/native/llama-source.js';
 import { ensureTools, locateTools } from '../../../src-main/core/native/tools.js';
-import { listDevices } from '../../../src-main/core/worker/devices.js';
+import { listDevices } from '../../../src-main/core/native/devices.js';
 import { startLlamaServer } from '../../helpers/llama-server.js';
 import { syntheticModel } from '../../helpers/models.js';
 

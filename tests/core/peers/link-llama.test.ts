@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerCacheEvent } from '../../../src-main/core/cache/cache-events.js';
-import { HearthError } from '../../../src-main/core/errors.js';
+import { HearthError } from '../../../src-main/core/base/errors.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import { startLocalEndpoint, type LocalEndpoint } from '../../../src-main/core/peers/link/link-client.js';
 import { linkPsk } from '../../../src-main/core/peers/link/link-keys.js';

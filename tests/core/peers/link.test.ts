@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HearthError } from '../../../src-main/core/errors.js';
+import { HearthError } from '../../../src-main/core/base/errors.js';
 import { LinkAgent } from '../../../src-main/core/peers/link/link-agent.js';
 import { openLinkStream, startLocalEndpoint, type LinkStreamOptions } from '../../../src-main/core/peers/link/link-client.js';
 import { linkPsk, pairingPsk } from '../../../src-main/core/peers/link/link-keys.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { HearthError } from '../../../src-main/core/errors.js';
+import { HearthError } from '../../../src-main/core/base/errors.js';
 import type { PeerAdvert } from '../../../src-main/core/peers/discovery/advert.js';
 import type { browse } from '../../../src-main/core/peers/discovery/mdns.js';
 import { PeerDirectory, canConnect, type DirectoryClock, type PeerDirectoryOptions, type PeerState } from '../../../src-main/core/peers/peer-directory.js';

@@ -1,6 +1,6 @@
 // Plans that do not fit: the refusal says what is short where, by how much, and what would fit.
 import { describe, expect, it } from 'vitest';
-import { HearthError } from '../../../src-main/core/errors.js';
+import { HearthError } from '../../../src-main/core/base/errors.js';
 import { assertPlanFits, planSplit } from '../../../src-main/core/planner/plan-split.js';
 import type { PlanOptions } from '../../../src-main/core/planner/plan-types.js';
 import { fakeLlama, GiB, MiB, rpcDevice } from './llama-facts.js';

@@ -2,7 +2,7 @@
 // GGUF file of that spec would have (names and shapes as src/models/llama.cpp creates them),
 // with F16 matrices and F32 norms, without writing any file.
 import type { TensorFacts } from '../../../src-main/core/gguf/inspect-model.js';
-import type { SyntheticLlamaSpec } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import type { SyntheticLlamaSpec } from '../../helpers/synthetic/llama-model.js';
 import type { PlanDevice, PlanModel } from '../../../src-main/core/planner/plan-types.js';
 
 export const MiB = 2 ** 20;

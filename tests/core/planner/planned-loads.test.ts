@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
 import { isEntryName } from '../../../src-main/core/cache/entry-files.js';
 import { RPC_HASH_THRESHOLD } from '../../../src-main/core/gguf/inspect-model.js';
-import { writeSyntheticLlama } from '../../../src-main/core/gguf/synthetic/llama-model.js';
+import { writeSyntheticLlama } from '../../helpers/synthetic/llama-model.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import { clusterDevices, type PlanPeer } from '../../../src-main/core/planner/cluster-devices.js';
 import { readPlanModel } from '../../../src-main/core/planner/model-shape.js';

@@ -36,7 +36,7 @@ export interface HashManifest {
   entries: ManifestEntry[];
 }
 
-/** Whether the manifest still describes the file (same size, modification time and inode); pass `fs.stat` of the real path. */
-export function manifestMatchesFile(manifest: HashManifest, stat: { size: number; mtimeMs: number; ino: number }): boolean {
-  return manifest.file.size === stat.size && manifest.file.mtimeMs === stat.mtimeMs && manifest.file.ino === stat.ino;
+/** Whether two readings of a file are the same version of it: same real path, size, modification time and inode. */
+export function sameFileVersion(a: ManifestFile, b: ManifestFile): boolean {
+  return a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }

@@ -5,7 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { DATA_AT, fnvLanesModule, LANE_BYTES, LANES, PROBE_STATES_AT, STATES_AT } from './fnv-lanes-wasm.js';
 import { PROBE_BYTES } from './hash-manifest.js';
 import { HASH_WORKER_SOURCE, type HashWorkerData, type HashWorkerMessage } from './hash-worker-source.js';

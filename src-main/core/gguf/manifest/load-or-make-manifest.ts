@@ -1,9 +1,9 @@
 // A model's hash manifest: the stored one while the file is unchanged (size, modification time,
 // inode of its real path), otherwise made again on every core and stored for next time.
 import { realpath, stat } from 'node:fs/promises';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { CACHED_TENSOR_MIN_BYTES, inspectModel, isCachedTensor, type ModelFacts, type TensorFacts } from '../inspect-model.js';
-import type { HashManifest, ManifestFile } from './hash-manifest.js';
+import { sameFileVersion, type HashManifest, type ManifestFile } from './hash-manifest.js';
 import type { HashProgress } from './hash-ranges.js';
 import { readStoredManifest, storedManifestPath, writeStoredManifest } from './manifest-store.js';
 
@@ -27,7 +27,7 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
   const target = storedManifestPath(request.dataDir, file.path);
   const stored = await readStoredManifest(target);
   const facts = typeof request.model === 'string' ? undefined : request.model;
-  if (stored && sameFile(stored.file, file) && stored.threshold === CACHED_TENSOR_MIN_BYTES && (!facts || sameTensors(stored, facts))) {
+  if (stored && sameFileVersion(stored.file, file) && stored.threshold === CACHED_TENSOR_MIN_BYTES && (!facts || sameTensors(stored, facts))) {
     return stored;
   }
 
@@ -42,7 +42,7 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
     signal: request.signal,
   });
   const after = await identify(modelPath);
-  if (!sameFile(file, after)) {
+  if (!sameFileVersion(file, after)) {
     throw new HearthError('model-changed', `${modelPath}: the file changed while Hearth was hashing it; try again once nothing is writing to it`);
   }
   const manifest: HashManifest = {
@@ -68,10 +68,6 @@ async function identify(modelPath: string): Promise<ManifestFile> {
     const problem = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read: permission denied' : `cannot be read (${(error as Error).message})`;
     throw new HearthError('bad-model', `${modelPath}: ${problem}`, { cause: error });
   }
-}
-
-function sameFile(a: ManifestFile, b: ManifestFile): boolean {
-  return a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 
 /** The facts may be older than the file: refuse tensors that now run past its end. */

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Crc32c } from '../../cache/checksums.js';
-import { HearthError } from '../../errors.js';
-import { writeFileAtomic } from '../../write-atomic.js';
+import { HearthError } from '../../base/errors.js';
+import { writeFileAtomic } from '../../base/write-atomic.js';
 import type { HashManifest, ManifestEntry } from './hash-manifest.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;

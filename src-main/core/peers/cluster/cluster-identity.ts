@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 
 /** This machine in its cluster: who it is, and the key every member holds. */
 export interface ClusterIdentity {

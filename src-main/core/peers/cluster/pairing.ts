@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { TLSSocket } from 'node:tls';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { openLinkStream } from '../link/link-client.js';
 import { pairingPsk } from '../link/link-keys.js';
 import { clusterFingerprint, type ClusterIdentity } from './cluster-identity.js';

@@ -15,7 +15,7 @@
 import type Bonjour from 'bonjour-service';
 import type { Service } from 'bonjour-service';
 import type { EventEmitter } from 'node:events';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { decodeAdvert, encodeAdvert, type PeerAdvert } from './advert.js';
 
 /** The DNS-SD service type: `_hearth._tcp.local`. */

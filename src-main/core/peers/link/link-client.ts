@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { joinSockets } from './join-sockets.js';
 import { classifyHandshakeError, headerLine, isServiceName, LINK_TLS, LineError, readLine } from './link-protocol.js';
 

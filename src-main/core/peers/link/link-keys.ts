@@ -1,6 +1,6 @@
 import { hkdfSync, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: string, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 

@@ -2,7 +2,7 @@ import { constants, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../base/errors.js';
 import { joinSockets } from './join-sockets.js';
 import { classifyHandshakeError, LINK_TLS, parseHeader, readLine, type HandshakeFailureKind } from './link-protocol.js';
 

@@ -1,6 +1,7 @@
 // The Split screen's edits before they reach the core: shown at once, sent once the user pauses.
 import type { PlanChoices } from '../../../../src-main/core/api/contract.js';
-import { AUTO_CHOICES, type SessionState } from '../../lib/session.svelte.js';
+import { AUTO_CHOICES } from '../../../../src-main/shared/plan-choices.js';
+import type { SessionState } from '../../lib/session.svelte.js';
 
 /** How long an edit waits for the next one before the plan is asked for (a dragged slider sends one). */
 export const REPLAN_DELAY_MS = 250;

@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
-import { isHearthError } from '../../../../src-main/core/errors.js';
+import { isHearthError } from '../../../../src-main/core/base/errors.js';
 import { LANE_BYTES } from '../../../../src-main/core/gguf/manifest/fnv-lanes-wasm.js';
 import { PROBE_BYTES } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
 import { hashRanges, type ByteRange, type HashProgress } from '../../../../src-main/core/gguf/manifest/hash-ranges.js';

@@ -4,12 +4,12 @@ import { copyFile, link, open, readFile, readdir, realpath, rename, stat, symlin
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
-import { isHearthError } from '../../../../src-main/core/errors.js';
+import { isHearthError } from '../../../../src-main/core/base/errors.js';
 import { CACHED_TENSOR_MIN_BYTES, inspectModel } from '../../../../src-main/core/gguf/inspect-model.js';
-import { manifestMatchesFile, type HashManifest } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
+import { sameFileVersion, type HashManifest } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
 import { loadOrMakeManifest, type ManifestRequest } from '../../../../src-main/core/gguf/manifest/load-or-make-manifest.js';
 import { storedManifestPath } from '../../../../src-main/core/gguf/manifest/manifest-store.js';
-import { syntheticPresets } from '../../../../src-main/core/gguf/synthetic/llama-model.js';
+import { syntheticPresets } from '../../../helpers/synthetic/llama-model.js';
 import { expectedEntries } from '../../../helpers/expected-cache.js';
 import { scratchDir, syntheticModel } from '../../../helpers/models.js';
 
@@ -118,18 +118,19 @@ describe('reuse', () => {
     await rename(replacement, model);
     const info = await stat(model);
     expect(info.ino).not.toBe(changed.manifest.file.ino);
-    expect(manifestMatchesFile(changed.manifest, info)).toBe(false);
+    expect(sameFileVersion(changed.manifest.file, { path: changed.manifest.file.path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino })).toBe(false);
     const replaced = await manifestOf(model, dataDir);
     expect(replaced.hashed).toBe(true);
     expect(replaced.manifest.file.ino).toBe(info.ino);
   });
 
-  it('manifestMatchesFile compares size, modification time and inode', () => {
+  it('sameFileVersion compares real path, size, modification time and inode', () => {
     const file = first.file;
-    expect(manifestMatchesFile(first, file)).toBe(true);
-    expect(manifestMatchesFile(first, { ...file, size: file.size - 1 })).toBe(false);
-    expect(manifestMatchesFile(first, { ...file, mtimeMs: file.mtimeMs + 1 })).toBe(false);
-    expect(manifestMatchesFile(first, { ...file, ino: file.ino + 1 })).toBe(false);
+    expect(sameFileVersion(file, { ...file })).toBe(true);
+    expect(sameFileVersion(file, { ...file, path: `${file.path}.other` })).toBe(false);
+    expect(sameFileVersion(file, { ...file, size: file.size - 1 })).toBe(false);
+    expect(sameFileVersion(file, { ...file, mtimeMs: file.mtimeMs + 1 })).toBe(false);
+    expect(sameFileVersion(file, { ...file, ino: file.ino + 1 })).toBe(false);
   });
 });
 
@@ -164,7 +165,9 @@ describe('a stored manifest that cannot be trusted is made again', () => {
     await link(model, other);
     const dataDir = scratchDir('hearth-data-');
     const foreign = (await manifestOf(other, dataDir)).manifest;
-    expect(manifestMatchesFile(foreign, await stat(model))).toBe(true);
+    const real = await stat(model);
+    expect(sameFileVersion(foreign.file, { path: model, size: real.size, mtimeMs: real.mtimeMs, ino: real.ino })).toBe(false);
+    expect([foreign.file.size, foreign.file.mtimeMs, foreign.file.ino]).toEqual([real.size, real.mtimeMs, real.ino]);
     await copyFile(storedManifestPath(dataDir, foreign.file.path), storedManifestPath(dataDir, model));
     const own = await manifestOf(model, dataDir);
     expect(own.hashed).toBe(true);

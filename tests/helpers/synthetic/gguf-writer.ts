@@ -4,7 +4,7 @@
 // `general.alignment`, and the reader rejects offsets that are not exactly where it expects.
 import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { tensorByteSize } from '../ggml-types.js';
+import { tensorByteSize } from '../../../src-main/core/gguf/ggml-types.js';
 
 /** ggml tensor types this writer knows the byte size of (values from ggml.h `enum ggml_type`). */
 export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;

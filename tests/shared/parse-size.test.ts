@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSize } from '../../src-main/cli/parse-size.js';
+import { parseSize } from '../../src-main/shared/parse-size.js';
 
 describe('parseSize', () => {
   it('reads decimal and binary units, any case', () => {

@@ -1,7 +1,7 @@
 // Synthetic llama-architecture GGUF models with seeded random weights, for tests and benchmarks
 // (no real model can be downloaded here). Tensor names and shapes follow llama.cpp's llama
 // architecture (src/models/llama.cpp `load_arch_tensors`, names in src/llama-arch.cpp).
-import { HearthError } from '../../errors.js';
+import { HearthError } from '../../../src-main/core/base/errors.js';
 import { GgmlType, writeGguf, type GgufTensor, type GgufValue, type GgufWriteResult } from './gguf-writer.js';
 import { buildLlamaVocab, llamaTokenizerMetadata, MIN_VOCAB_SIZE } from './tokenizer.js';
 

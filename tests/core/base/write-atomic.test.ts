@@ -2,8 +2,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src-main/core/write-atomic.js';
-import { scratchDir } from '../helpers/models.js';
+import { writeFileAtomic } from '../../../src-main/core/base/write-atomic.js';
+import { scratchDir } from '../../helpers/models.js';
 
 describe('writeFileAtomic', () => {
   it('replaces the file, with the mode asked for a new one', async () => {

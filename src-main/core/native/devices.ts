@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { DeviceInfo } from '../api/contract.js';
-import type { LlamaTools } from '../native/tools.js';
+import type { DeviceInfo } from '../../shared/devices.js';
+import type { LlamaTools } from './tools.js';
 
 /** A device as Hearth's patched `ggml-rpc-server --list-devices` reports it, with the module it came from. */
 export interface ListedDevice extends DeviceInfo {

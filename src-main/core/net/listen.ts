@@ -1,7 +1,7 @@
 // Listening with the errors a person can act on, for every HTTP server Hearth runs (the UI's web
 // transport, the OpenAI gateway).
 import type http from 'node:http';
-import { HearthError } from '../errors.js';
+import { HearthError } from '../base/errors.js';
 
 /** Listen on `host:port`; resolves with the port got (for port 0). `pickAnother` says how to choose another port, e.g. "with --port". */
 export function listen(server: http.Server, host: string, port: number, pickAnother: string): Promise<number> {

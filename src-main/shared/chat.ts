@@ -1,0 +1,5 @@
+/** One message of a chat. */
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
