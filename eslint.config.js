@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import hearth from './scripts/eslint-layers.js';
 
 // The core runs in plain Node (CLI, headless server, tests) as well as inside Electron: it must
 // never import electron. Only src-main/app and src-main/preload may.
@@ -28,6 +29,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
   },
   { files: ['src-main/core/**/*.ts', 'src-main/cli/**/*.ts'], rules: noElectron },
+  // Layers: shared ← base ← domain (in order) ← coordinator ← host ← app/cli; the renderer sees the contract and shared only.
+  { files: ['src-main/**/*.{ts,cts}', 'src-renderer/**/*.{ts,svelte}'], plugins: { hearth }, rules: { 'hearth/layers': 'error' } },
   // IPC goes through the typed wrappers of app/ipc.ts only (the preload is their other end).
   {
     files: ['src-main/app/**/*.ts'],

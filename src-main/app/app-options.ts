@@ -3,7 +3,7 @@
 // Electron and Chromium add switches of their own, so anything unknown is left alone.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { HearthCoreOptions } from '../core/hearth-core.js';
+import type { HearthCoreOptions } from '../core/host/hearth-core.js';
 
 /** HearthCore options from `argv` (without the executable); throws on a switch with a bad value. */
 export function appOptions(argv: readonly string[]): HearthCoreOptions {

@@ -1,8 +1,8 @@
 // The Electron transport, main side: one `hearth:<request>` channel per contract request and
 // every contract event on `hearth:event`, only for the app's own page.
 import { ipcMain, type WebContents } from 'electron';
-import type { HearthRequests } from '../core/api/contract.js';
-import { eventNames, requestArguments, requestNames } from '../core/api/request-arguments.js';
+import { eventNames, requestNames, type HearthRequests } from '../core/api/contract.js';
+import { requestArguments } from '../core/api/request-arguments.js';
 import type { HearthHost } from '../core/api/host.js';
 import { isTrustedSender } from './security.js';
 

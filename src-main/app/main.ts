@@ -2,7 +2,7 @@
 // serving with the window closed, and the window on demand.
 import { app, BrowserWindow, dialog } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HearthCore } from '../core/hearth-core.js';
+import { HearthCore } from '../core/host/hearth-core.js';
 import { appOptions } from './app-options.js';
 import { forwardEvents, registerRequestHandlers } from './ipc.js';
 import { HIDDEN_FLAG, loginItemAdapter, startedHidden } from './login-item.js';

@@ -8,10 +8,18 @@ export function portFlag(value: FlagValue, fallback: number, name: string): numb
   return port;
 }
 
-/** Resolve when the user stops a long-running command (Ctrl-C) or the system asks it to end. */
+/** Resolve when the user stops a long-running command (Ctrl-C) or the system asks it to end; the process stays up until then. */
 export function untilStopped(): Promise<void> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    // What the command serves may hold no handle of its own (idle kept-alive streams are unref'd): this one keeps it running.
+    const alive = setInterval(() => undefined, 2 ** 30);
+    const stop = () => {
+      clearInterval(alive);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 }

@@ -1,7 +1,8 @@
 // The flags `hearth plan` and `hearth load` share: which peers, which context, which shares.
 import type { ParseArgsConfig } from 'node:util';
 import type { PeerCoverage } from '../shared/cache-progress.js';
-import type { PlanOptions, SplitPlan } from '../core/planner/plan-types.js';
+import type { Planned } from '../core/coordinator/planned.js';
+import type { PlanOptions } from '../core/planner/plan-types.js';
 import { usageError, type FlagValue } from './command.js';
 import { formatBytes } from './format.js';
 
@@ -60,12 +61,14 @@ export function planOptions(flags: Flags): PlanOptions {
 }
 
 /** A plan for people: the verdict, each device's part, what stays on this machine, each peer's cache coverage when known, and what would fit. */
-export function describePlan(plan: SplitPlan, skipped: { name: string; reason: string }[], coverage: readonly PeerCoverage[] | null = null): string {
+export function describePlan({ plan, members, skipped }: Planned, coverage: readonly PeerCoverage[] | null = null): string {
   const lines = [plan.verdict, ''];
+  const member = (id: string) => members.find((candidate) => candidate.id === id);
   for (const device of plan.devices) {
     const part = [device.layers ? `layers ${device.layers.first}-${device.layers.last}` : 'no layers', device.holdsOutput ? 'output' : null].filter(Boolean).join(' + ');
     const { weights, kvCache, compute } = device.memory;
-    lines.push(`  ${device.device.id}  (${device.device.machine}${device.device.endpoint ? ` via ${device.device.endpoint}` : ''})`);
+    const peer = device.device.peerId ? member(device.device.peerId) : undefined;
+    lines.push(`  ${device.device.id}  (${device.device.machine}${peer ? ` at ${peer.address.host}:${peer.address.port}` : ''})`);
     lines.push(`    ${part}: ${device.tensors.length} tensors, weights ${formatBytes(weights)} + KV ${formatBytes(kvCache)} + compute ${formatBytes(compute)} = ${formatBytes(device.memory.total)} of ${formatBytes(device.device.freeBytes)} free${device.fits ? '' : `  (${formatBytes(device.shortBytes)} short)`}`);
   }
   const host = plan.host;
@@ -75,7 +78,9 @@ export function describePlan(plan: SplitPlan, skipped: { name: string; reason: s
   if (coverage && coverage.length > 0) lines.push('', 'Cache coverage (the share of each peer already in its cache):', ...coverage.map((peer) => `  ${describeCoverage(peer)}`));
   if (plan.advice.length > 0) lines.push('', 'What would fit:', ...plan.advice.map((line) => `  - ${line}`));
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
-  lines.push('', `llama-server ${plan.args.join(' ')}`);
+  // The --rpc endpoints are each load's own (the local ends of its links): named by peer here.
+  const rpc = plan.rpcPeers.length > 0 ? `--rpc <${plan.rpcPeers.map((id) => member(id)?.name ?? id).join(',')} through the secure link> ` : '';
+  lines.push('', `llama-server ${rpc}${plan.args.join(' ')}`);
   return lines.join('\n');
 }
 

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MachineStatus } from '../../src-main/core/api/contract.js';
 import type { HearthHost } from '../../src-main/core/api/host.js';
 import { partialRequests } from '../helpers/partial-requests.js';
-import { requestNames } from '../../src-main/core/api/request-arguments.js';
+import { requestNames } from '../../src-main/core/api/contract.js';
 
 type Handler = (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>;
 const handlers = vi.hoisted(() => new Map<string, Handler>());

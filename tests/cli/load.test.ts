@@ -46,7 +46,7 @@ describe('hearth plan', () => {
     const { plan } = JSON.parse(result.stdout) as { plan: SplitPlan };
     expect(plan.fits).toBe(true);
     expect(plan.devices.map((device) => device.device.machine).sort()).toEqual(['worker-a', 'worker-b']);
-    expect(plan.rpc).toHaveLength(2);
+    expect(plan.rpcPeers).toHaveLength(2);
     expect(plan.args).toContain('--tensor-split');
     // Every block and the output layer are placed on exactly one device; the token embedding stays here.
     const placed = plan.devices.flatMap((device) => device.tensors.map((tensor) => tensor.name));

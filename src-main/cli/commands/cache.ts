@@ -2,7 +2,8 @@ import { CacheStore, type CacheEntry, type CacheSummary } from '../../core/cache
 import { claimCacheRoot } from '../../core/worker/worker-claim.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes, table } from '../format.js';
-import { cacheRootFlag, localWorker, type ControlCall } from '../local-worker.js';
+import type { WorkerClient } from '../../core/worker-api/worker-client.js';
+import { cacheRootFlag, localWorker } from '../local-worker.js';
 
 /** The cache operations, done either by the running worker (through its control API) or on the folder. */
 interface CacheAccess {
@@ -67,12 +68,12 @@ async function openCache(root: string): Promise<CacheAccess> {
   };
 }
 
-function viaWorker(call: ControlCall): CacheAccess {
+function viaWorker(worker: WorkerClient): CacheAccess {
   return {
-    summary: () => call('GET', 'v1/cache'),
-    entries: async () => (await call<{ entries: CacheEntry[] }>('GET', 'v1/cache/entries')).entries,
-    verify: () => call('POST', 'v1/cache/verify'),
-    clear: (model) => call('POST', 'v1/cache/clear', model === undefined ? {} : { model }),
+    summary: () => worker.call('cache', {}),
+    entries: async () => (await worker.call('cacheEntries', {})).entries,
+    verify: () => worker.call('verifyCache', {}),
+    clear: (model) => worker.call('clearCache', model === undefined ? {} : { model }),
     close: async () => {},
   };
 }

@@ -11,23 +11,23 @@ export const pairCommand: Command = {
     const code = positionals[0];
     const modes = [code !== undefined, flags.show === true, flags.leave === true, typeof flags.revoke === 'string'].filter(Boolean).length;
     if (modes !== 1 || positionals.length > 1) throw usageError(`Usage: ${pairCommand.usage}`);
-    const call = await requireLocalWorker(cacheRootFlag(flags['cache-dir']), 'Pairing');
+    const worker = await requireLocalWorker(cacheRootFlag(flags['cache-dir']), 'Pairing');
     if (flags.show) {
-      const { code: shown, expiresAt } = await call<{ code: string; expiresAt: number }>('POST', 'v1/pairing');
+      const { code: shown, expiresAt } = await worker.call('openPairing', {});
       out.result({ code: shown, expiresAt: new Date(expiresAt).toISOString() }, () =>
         `Pairing code: ${shown}\nOn the other machine, run: hearth pair ${shown}\nIt works once, until ${new Date(expiresAt).toLocaleTimeString()}.`);
     } else if (typeof flags.revoke === 'string') {
-      const result = await call<{ fingerprint: string; updated: string[]; missed: string[] }>('POST', 'v1/pairing/revoke', { peer: flags.revoke });
+      const result = await worker.call('revokeMember', { peer: flags.revoke });
       out.result(result, () =>
         `Revoked ${flags.revoke}: the cluster has a new key (${result.fingerprint}).` +
         (result.updated.length ? `\nUpdated: ${result.updated.join(', ')}.` : '') +
         (result.missed.length ? `\nNot reached (they must pair again): ${result.missed.join(', ')}.` : ''));
     } else if (flags.leave) {
-      const { fingerprint } = await call<{ fingerprint: string }>('POST', 'v1/pairing/leave');
+      const { fingerprint } = await worker.call('leaveCluster', {});
       out.result({ fingerprint }, () => `This machine left its cluster; it is now alone in cluster ${fingerprint}.`);
     } else {
       const peers = (flags.peer as string[] | undefined) ?? [];
-      const joined = await call<{ memberName: string; fingerprint: string }>('POST', 'v1/pairing/join', { code, peers });
+      const joined = await worker.call('joinCluster', { code: code!, peers });
       out.result(joined, () => `Paired with ${joined.memberName}: this machine is now in cluster ${joined.fingerprint}.`);
     }
     return 0;

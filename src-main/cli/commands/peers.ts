@@ -17,13 +17,13 @@ export const peersCommand: Command = {
     const worker = await localWorker(cacheRootFlag(flags['cache-dir']));
     if (typeof flags.add === 'string') {
       if (!worker) throw new HearthError('no-worker', 'Adding a peer needs this machine\'s worker: start it first (hearth worker, hearth serve, or the app).');
-      const peer = await worker<PeerView>('POST', 'v1/peers', { address: flags.add });
+      const peer = await worker.call('addPeer', { address: flags.add });
       out.result({ peer }, () => `Added ${describe(peer)}`);
       return 0;
     }
     if (worker) {
       // The running worker has been listening all along, and knows manual peers and membership.
-      const { peers } = await worker<{ peers: PeerView[] }>('GET', 'v1/peers');
+      const { peers } = await worker.call('peers', {});
       out.result({ peers }, () => describeAll(peers));
       return 0;
     }

@@ -4,7 +4,7 @@ import type { MachineStatus } from '../../core/api/contract.js';
 import { isLoopback } from '../../core/net/host-check.js';
 import { startWebServer } from '../../core/api/web-server.js';
 import { appRoot } from '../../core/base/app-root.js';
-import { HearthCore } from '../../core/hearth-core.js';
+import { HearthCore } from '../../core/host/hearth-core.js';
 import { DEFAULT_API_PORT } from '../../core/inference/openai-gateway.js';
 import { DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT } from '../../core/worker/run-worker.js';

@@ -1,14 +1,11 @@
 import type { WarmupProgress } from '../../shared/cache-progress.js';
-import { loadOrMakeManifest } from '../../core/gguf/manifest/load-or-make-manifest.js';
-import { announceLoad } from '../../core/inference/load-model.js';
 import { hearthPaths } from '../../core/base/paths.js';
-import { assertPlanFits } from '../../core/planner/plan-split.js';
-import { peerShares } from '../../core/warmup/peer-shares.js';
-import { warmUp, type PeerWarmupReport } from '../../core/warmup/warm-up.js';
+import type { WarmRun } from '../../core/coordinator/warm-run.js';
+import type { PeerWarmupReport } from '../../core/warmup/warm-up.js';
 import { usageError, type Command, type FlagValue } from '../command.js';
 import { formatBytes } from '../format.js';
 import { parseSize } from '../../shared/parse-size.js';
-import { openClusterPlan } from '../cluster-plan.js';
+import { openCoordinator } from '../open-coordinator.js';
 import { PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 
 /** Exit code of a warm-up cancelled with Ctrl-C (128 + SIGINT, as shells report it). */
@@ -24,48 +21,39 @@ export const warmCommand: Command = {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth warm takes one model file: hearth warm <model.gguf>');
     const maxBytesPerSecond = rateFlag(flags['max-rate']);
-    const { dataDir } = hearthPaths();
     // The same plan `hearth load` will make, so the entries warmed are the ones it asks for.
-    const { links, plan } = await openClusterPlan(model, flags, dataDir, out);
-    const cancel = new AbortController();
+    const { coordinator, planned, close } = await openCoordinator(model, flags, hearthPaths().dataDir, out);
+    let run: WarmRun | null = null;
     // The first Ctrl-C stops the streams cleanly; a second one does not wait for that.
-    const onSignal = () => (cancel.signal.aborted ? process.exit(CANCELLED_EXIT) : cancel.abort());
+    const onSignal = () => (run?.cancelled ? process.exit(CANCELLED_EXIT) : run?.cancel());
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
-      assertPlanFits(plan);
-      const manifest = await loadOrMakeManifest({ model: plan.model.path, dataDir, onProgress: ({ bytesDone, bytesTotal }) => out.progress('hashing tensors (once per model file)', bytesTotal > 0 ? bytesDone / bytesTotal : null) });
-      const shares = peerShares(plan, manifest, links.members);
-      if (shares.length === 0) {
-        out.event({ event: 'done', peers: [] }, 'Nothing to warm: the plan gives no peer a tensor its cache would hold (only tensors over 10 MiB are cached).');
-        return 0;
-      }
-      // Registered and pinned first: what arrives is in the model's view and safe from eviction until the load.
-      await announceLoad(plan, manifest, links.members);
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      run = coordinator.warm(planned, { maxBytesPerSecond });
       const latest = new Map<string, WarmupProgress>();
-      const reports = await warmUp({
-        shares, manifest, members: links.members, maxBytesPerSecond, signal: cancel.signal,
-        onProgress: (progress) => {
-          latest.set(progress.peerId, progress);
-          if (out.json) out.event({ event: 'progress', ...progress });
-          else out.progress(progressLine([...latest.values()]), overall([...latest.values()]));
-        },
-      }).catch((error: unknown) => {
-        // Stopped while asking the peers what they hold, before any peer's warm-up began.
-        if (cancel.signal.aborted) return [];
-        throw error;
+      run.on('hashing', (fraction) => out.progress('hashing tensors (once per model file)', fraction));
+      run.on('progress', (progress) => {
+        latest.set(progress.peerId, progress);
+        if (out.json) out.event({ event: 'progress', ...progress });
+        else out.progress(progressLine([...latest.values()]), overall([...latest.values()]));
       });
-      const peers = reports.map((report) => ({ name: report.peer, ...report }));
-      if (cancel.signal.aborted || reports.some((report) => report.state === 'cancelled')) {
-        out.event({ event: 'cancelled', peers }, ['Cancelled. What arrived stays in each cache; run hearth warm again to continue from there.', ...reports.map(describeReport)].join('\n'));
-        return CANCELLED_EXIT;
+      const report = await run.result;
+      const peers = report.peers.map((peer) => ({ name: peer.peer, ...peer }));
+      switch (report.state) {
+        case 'nothing':
+          out.event({ event: 'done', peers: [] }, 'Nothing to warm: the plan gives no peer a tensor its cache would hold (tensors of 1 MiB or more are cached).');
+          return 0;
+        case 'cancelled':
+          out.event({ event: 'cancelled', peers }, ['Cancelled. What arrived stays in each cache; run hearth warm again to continue from there.', ...report.peers.map(describeReport)].join('\n'));
+          return CANCELLED_EXIT;
+        default:
+          out.event({ event: 'done', peers }, report.peers.map(describeReport).join('\n'));
+          return report.state === 'done' ? 0 : 1;
       }
-      out.event({ event: 'done', peers }, reports.map(describeReport).join('\n'));
-      return reports.every((report) => report.state === 'done') ? 0 : 1;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await links.close();
+      await close();
     }
   },
 };

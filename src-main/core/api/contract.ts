@@ -1,11 +1,14 @@
-// The one contract between the UI and the core. Types only: both transports (Electron IPC
-// through the preload, HTTP + WebSocket in web mode) implement exactly these entries.
+// The one contract between the UI and the core: its types, and the names of its requests and
+// events (the transports register exactly these). Both transports (Electron IPC through the
+// preload, HTTP + WebSocket in web mode) implement exactly these entries.
 
+import type { ApiAccess } from '../../shared/api-access.js';
 import type { ChatTurn } from '../../shared/chat.js';
 import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../shared/cache-progress.js';
 import type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
 import type { PlanChoices } from '../../shared/plan-choices.js';
 
+export type { ApiAccess } from '../../shared/api-access.js';
 export type { ChatTurn } from '../../shared/chat.js';
 export type { LoadCacheProgress, PeerCoverage, WarmupProgress, WarmupState } from '../../shared/cache-progress.js';
 export type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
@@ -188,15 +191,6 @@ export interface LoadView {
   api: ApiAccess | null;
 }
 
-/** How other tools reach the loaded model. */
-export interface ApiAccess {
-  /** Ends in `/v1`. */
-  baseUrl: string;
-  /** Bearer key; null on loopback. */
-  apiKey: string | null;
-  modelId: string;
-}
-
 /** The open model and everything done with it: its plan, each peer's cache coverage, warm-up and load. */
 export interface ModelSession {
   model: ModelSummary | null;
@@ -309,6 +303,20 @@ export interface HearthEvents {
   chatText: ChatText;
   settings: SettingsView;
 }
+
+// A value per request and per event, so the compiler says when the contract gains one the transports do not carry.
+const requestFlags = {
+  getStatus: true, getCluster: true, addPeer: true, showPairingCode: true, joinCluster: true, listModelFiles: true, openModel: true, closeModel: true,
+  getSession: true, setPlanChoices: true, startWarmup: true, cancelWarmup: true, loadModel: true, unloadModel: true, sendChat: true, stopChat: true,
+  getSettings: true, updateSettings: true, clearCache: true,
+} as const satisfies Record<keyof HearthRequests, true>;
+const eventFlags = { status: true, cluster: true, session: true, chatText: true, settings: true } as const satisfies Record<keyof HearthEvents, true>;
+
+/** Every request name, in the contract's order: what the transports register. */
+export const requestNames = Object.keys(requestFlags) as (keyof HearthRequests)[];
+
+/** Every event name the transports forward. */
+export const eventNames = Object.keys(eventFlags) as (keyof HearthEvents)[];
 
 /** Sending a model file from a browser to the server's upload folder. */
 export interface UploadProgress {

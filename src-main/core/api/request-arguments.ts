@@ -2,7 +2,7 @@
 // a page is untrusted input (a compromised renderer, or anyone holding a web token), so nothing
 // reaches the core that is not the shape the contract names. Bad input is a BadArgument with a
 // message that says what the request takes.
-import type { ChatAsk, ChatTurn, HearthEvents, HearthRequests, PlanChoices, SettingsChange } from './contract.js';
+import type { ChatAsk, ChatTurn, HearthRequests, PlanChoices, SettingsChange } from './contract.js';
 
 /** The argument a request was given does not match what it takes. */
 export class BadArgument extends Error {
@@ -50,15 +50,6 @@ export const requestArguments: Decoders = {
     return { modelId: text(value, 'modelId', 128) };
   }),
 };
-
-/** Every request name, in the contract's order: what the transports register. */
-export const requestNames = Object.keys(requestArguments) as (keyof HearthRequests)[];
-
-// A value per event, so the compiler says when the contract gains one the transports do not forward.
-const eventFlags = { status: true, cluster: true, session: true, chatText: true, settings: true } satisfies Record<keyof HearthEvents, true>;
-
-/** Every event name the transports forward. */
-export const eventNames = Object.keys(eventFlags) as (keyof HearthEvents)[];
 
 function none(name: string): (args: readonly unknown[]) => [] {
   return (args) => {

@@ -5,13 +5,13 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../base/errors.js';
-import type { HearthEvents, HearthRequests } from './contract.js';
+import { eventNames, type HearthEvents, type HearthRequests } from './contract.js';
 import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from '../net/host-check.js';
 import type { HearthHost } from './host.js';
 import { HttpError, readJsonBody, sendJson, setSecurityHeaders, UPLOAD_SERVER_TIMEOUTS } from '../net/http-replies.js';
-import { BadArgument, eventNames, requestArguments } from './request-arguments.js';
+import { BadArgument, requestArguments } from './request-arguments.js';
 import { listen } from '../net/listen.js';
-import { bearerToken, isSecret } from './secrets.js';
+import { bearerToken, isSecret } from '../net/secrets.js';
 import { serveStatic } from './static-files.js';
 import { receiveUpload } from './upload-route.js';
 

@@ -1,7 +1,7 @@
 // Who may use the OpenAI gateway: anyone on this machine when it listens on loopback, only
 // holders of the API key when it listens where the LAN can reach it.
 import { isLoopback } from '../net/host-check.js';
-import { bearerToken, isSecret } from '../api/secrets.js';
+import { bearerToken, isSecret } from '../net/secrets.js';
 
 /** Whether a gateway listening on `host` must demand an API key: any address but loopback. */
 export function keyRequiredFor(host: string): boolean {

@@ -15,6 +15,8 @@ export interface ModelLoad {
   args?: readonly string[];
   /** Extra environment for this load's llama-server (e.g. the RPC client's hash manifest). */
   env?: NodeJS.ProcessEnv;
+  /** Hears each line this load's llama-server prints. */
+  onLine?: (line: string) => void;
 }
 
 /** What the slot holds now. */
@@ -104,7 +106,10 @@ export class ModelSlot extends EventEmitter {
       this.#changed();
       try {
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
-        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
+        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: (line) => {
+          this.#options.onLine?.(line);
+          load.onLine?.(line);
+        } });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();

@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { hearthVersion } from '../base/app-root.js';
 import { HearthError } from '../base/errors.js';
-import type { RunningWorker } from '../worker/run-worker.js';
+import type { Duplex } from 'node:stream';
+import type { DeviceInfo } from '../../shared/devices.js';
 import { ADVERT_SERVICE, answerAdvert, probeAdvert, PUBLIC_IDENTITY, PUBLIC_PSK } from './advert-probe.js';
 import { clusterFingerprint, loadIdentity, saveIdentity, type ClusterIdentity } from './cluster/cluster-identity.js';
 import { PAIRING_IDENTITY, PAIRING_SERVICE, PairingWindow, requestClusterKey } from './cluster/pairing.js';
@@ -13,6 +14,7 @@ import { startLinkServer } from './link/link-server.js';
 import { openLinkStream, startLocalEndpoint } from './link/link-client.js';
 import { readLine } from './link/link-protocol.js';
 import { linkPsk, memberIdentity } from './link/link-keys.js';
+import { memberDialer, type LinkDialer } from './link/member-dialer.js';
 import { PeerDirectory, type PeerState } from './peer-directory.js';
 
 /** The in-process link service through which a member hands out a new cluster key. */
@@ -26,9 +28,19 @@ export interface PeerView extends PeerState {
   member: boolean;
 }
 
+/** The worker a cluster node stands in front of: where the link forwards RPC, who serves control streams, and what the advert tells. */
+export interface ClusterWorker {
+  service: {
+    status: { endpoint: string; rpcProtocol: string; devices: DeviceInfo[] };
+    cache: { summary(): { usedBytes: number; capBytes: number } };
+    on(event: 'status' | 'cache', listener: () => void): unknown;
+  };
+  control: { accept(socket: Duplex): void };
+}
+
 export interface ClusterNodeOptions {
   dataDir: string;
-  worker: RunningWorker;
+  worker: ClusterWorker;
   release: string;
   /** Where the secure link listens (all interfaces by default: it admits members only). */
   linkHost: string;
@@ -221,15 +233,14 @@ export class ClusterNode extends EventEmitter {
     if (!peer) throw new HearthError('unknown-peer', `No peer ${peerId} is known: is it running, and on this network?`);
     if (!peer.member) throw new HearthError('not-a-member', `${peer.advert.name} is not in this cluster: pair it first (hearth pair).`);
     if (!peer.compatible) throw new HearthError('incompatible-peer', `${peer.advert.name} cannot be used: ${peer.reason}`);
-    const endpoint = await startLocalEndpoint({
-      peer: { host: peer.addresses[0]!, port: peer.advert.linkPort },
-      identity: memberIdentity(this.#identity.deviceId),
-      psk: linkPsk(this.#identity.clusterKey),
-      service,
-    });
+    const address = { host: peer.addresses[0]!, port: peer.advert.linkPort };
+    const endpoint = await startLocalEndpoint({ open: () => this.dial(address, service) });
     this.#closers.push(() => endpoint.close());
     return endpoint.endpoint;
   }
+
+  /** Open a stream to a member's service through its secure link, as this machine. */
+  readonly dial: LinkDialer = memberDialer(() => this.#identity);
 
   async stop(): Promise<void> {
     for (const close of this.#closers.reverse()) await close().catch(() => undefined);

@@ -3,15 +3,12 @@
 // Upstream: src/llama.cpp `llama_prepare_model_devices` ("add RPC servers at the front of the
 // list"); common/arg.cpp `add_rpc_devices` registers one backend per `--rpc` endpoint, in order.
 import type { DeviceInfo } from '../../shared/devices.js';
-import type { PeerState } from '../peers/peer-directory.js';
 import type { PlanDevice } from './plan-types.js';
 
-/** A peer as the planner needs it: who, where llama-server reaches its RPC server, and its devices. */
+/** A peer as the planner needs it: who, and its devices (where its RPC server is reached is the load's business). */
 export interface PlanPeer {
   id: string;
   name: string;
-  /** `host:port` for `--rpc` (on the coordinator: the local end of the secure link to this peer). */
-  endpoint: string;
   devices: DeviceInfo[];
 }
 
@@ -29,17 +26,6 @@ const THIS_MACHINE = 'this machine';
 // only speed up the CPU (`GGML_BACKEND_DEVICE_TYPE_CPU`/`_ACCEL` are skipped in the device list).
 const HOST_BACKENDS = /^(CPU|BLAS|AMX|ACCEL)/i;
 
-/** The peers a plan may use: compatible and online, with the endpoint llama-server reaches each at. */
-export function planPeers(peers: readonly PeerState[], endpointOf: (peer: PeerState) => string | null): PlanPeer[] {
-  const usable: PlanPeer[] = [];
-  for (const peer of peers) {
-    if (!peer.compatible || !peer.online) continue;
-    const endpoint = endpointOf(peer);
-    if (endpoint) usable.push({ id: peer.advert.id, name: peer.advert.name, endpoint, devices: peer.advert.devices });
-  }
-  return usable;
-}
-
 /**
  * Every device a plan can use, with stable ids, in llama.cpp's device order. The order of
  * `peers` is the `--rpc` order. A peer's CPU counts: over RPC every remote device is a GPU to
@@ -53,7 +39,6 @@ export function clusterDevices(local: readonly LocalDevice[], peers: readonly Pl
       description: device.description,
       machine: peer.name,
       peerId: peer.id,
-      endpoint: peer.endpoint,
       totalBytes: device.totalBytes,
       freeBytes: device.freeBytes,
     })),
@@ -74,7 +59,6 @@ export function clusterDevices(local: readonly LocalDevice[], peers: readonly Pl
       description: device.description,
       machine: THIS_MACHINE,
       peerId: null,
-      endpoint: null,
       totalBytes: device.totalBytes,
       freeBytes: device.freeBytes,
     }));

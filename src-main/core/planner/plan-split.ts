@@ -21,12 +21,11 @@ export function planSplit(model: PlanModel, devices: readonly PlanDevice[], opti
     throw new HearthError('plan-too-many-devices', `llama.cpp takes a --tensor-split for at most ${LLAMA_MAX_DEVICES - 1} devices, and this plan has ${layout.devices.length}: leave some peers out.`);
   }
   const args = [
-    ...(layout.rpc.length > 0 ? ['--rpc', layout.rpc.join(',')] : []),
     // While peers compute, this machine's CPU threads would spin waiting for them (llama.cpp's
     // default --poll 50): a core burnt per thread for nothing, and on a machine that is also a
     // worker, taken from the worker. Measured on the 2-core lab: the load's warm-up run took
     // 0.34 s spinning, 0.17 s without (the local load's own is 0.16 s).
-    ...(layout.rpc.length > 0 ? ['--poll', '0'] : []),
+    ...(layout.rpcPeers.length > 0 ? ['--poll', '0'] : []),
     ...(layout.gpuLayers > 0 ? ['--tensor-split', split.text] : []),
     '--n-gpu-layers', String(layout.gpuLayers),
     '--ctx-size', String(resolved.contextLength),
@@ -41,7 +40,7 @@ export function planSplit(model: PlanModel, devices: readonly PlanDevice[], opti
     devices: layout.devices,
     host: layout.host,
     excluded: layout.excluded,
-    rpc: layout.rpc,
+    rpcPeers: layout.rpcPeers,
     tensorSplit: layout.tensorSplit,
     gpuLayers: layout.gpuLayers,
     args,
@@ -50,6 +49,11 @@ export function planSplit(model: PlanModel, devices: readonly PlanDevice[], opti
     advice: adviseFit(model, devices, resolved, layout),
     warnings: layout.unknown.map((tensor) => `Hearth cannot tell where llama.cpp puts tensor ${tensor.name} of this ${model.shape.architecture} model; warm-up will not push it ahead of the load.`),
   };
+}
+
+/** The llama-server arguments for `plan`, with `--rpc` at the endpoint this load reaches each of its peers at (the local end of its link). */
+export function llamaServerArgs(plan: SplitPlan, endpointOf: (peerId: string) => string): string[] {
+  return plan.rpcPeers.length > 0 ? ['--rpc', plan.rpcPeers.map(endpointOf).join(','), ...plan.args] : [...plan.args];
 }
 
 /** Throw the plan's refusal (what is short where, and what would fit) unless it fits. */

@@ -37,10 +37,8 @@ export interface PlanDevice {
   description: string;
   /** Which machine it is on, for messages: "this machine" or the peer's name. */
   machine: string;
-  /** The peer it belongs to; null for this machine's own devices. */
+  /** The peer it belongs to (its RPC server is one `--rpc` entry); null for this machine's own devices. */
   peerId: string | null;
-  /** `host:port` llama-server reaches it at with `--rpc`; null for a local device (no RPC). */
-  endpoint: string | null;
   totalBytes: number;
   freeBytes: number;
 }
@@ -117,13 +115,13 @@ export interface SplitPlan {
   host: HostPlan;
   /** Devices the user left out (one left out of a peer that takes part also stays in `devices`, with a share of 0). */
   excluded: PlanDevice[];
-  /** The `--rpc` endpoints, in order. */
-  rpc: string[];
+  /** The peers whose RPC servers the load uses, by id, in `--rpc` order (the endpoints are the load's: `llamaServerArgs`). */
+  rpcPeers: string[];
   /** `--tensor-split`, one value per device in `devices` order. */
   tensorSplit: number[];
   /** `-ngl`. */
   gpuLayers: number;
-  /** The llama-server arguments that give exactly this split. */
+  /** The llama-server arguments that give exactly this split, but for `--rpc` (`llamaServerArgs` adds it). */
   args: string[];
   fits: boolean;
   /** One line for the user: fits, or what is short where. */

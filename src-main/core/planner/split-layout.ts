@@ -9,7 +9,7 @@ import type { DevicePlan, HostPlan, LayerRange, MemoryNeed, PlanDevice, PlanMode
 import { assignLayers, effectiveGpuLayers, splitPoints, tensorSplitArgument, type LayerAssignment } from './split-points.js';
 
 /** A split worked out in full, before any verdict or advice. */
-export interface SplitLayout extends Pick<SplitPlan, 'devices' | 'host' | 'excluded' | 'rpc' | 'tensorSplit' | 'gpuLayers' | 'fits'> {
+export interface SplitLayout extends Pick<SplitPlan, 'devices' | 'host' | 'excluded' | 'rpcPeers' | 'tensorSplit' | 'gpuLayers' | 'fits'> {
   cells: number;
   /** Tensors the planner could not place. */
   unknown: TensorFacts[];
@@ -57,8 +57,8 @@ export function layoutSplit(model: PlanModel, devices: readonly PlanDevice[], op
     weightBytes: sum(placement.host.map((tensor) => tensor.byteSize)),
     kvCacheBytes: sum(hostLayers.map((layer) => kvCacheBytes(shape, layer, cells))),
   };
-  const rpc = [...new Set(listed.flatMap((device) => (device.endpoint ? [device.endpoint] : [])))];
-  return { devices: plans, host, excluded, rpc, tensorSplit, gpuLayers, cells, unknown: placement.unknown, fits: plans.every((plan) => plan.fits) };
+  const rpcPeers = [...new Set(listed.flatMap((device) => (device.peerId ? [device.peerId] : [])))];
+  return { devices: plans, host, excluded, rpcPeers, tensorSplit, gpuLayers, cells, unknown: placement.unknown, fits: plans.every((plan) => plan.fits) };
 }
 
 /** What the memory of every device in a split depends on besides its own layers. */
@@ -91,12 +91,12 @@ export function memoryNeed(model: PlanModel, tensors: readonly TensorFacts[], la
  * share of 0.
  */
 export function llamaDeviceOrder(devices: readonly PlanDevice[], excluded: ReadonlySet<string>): PlanDevice[] {
-  const endpoints: string[] = [];
+  const peers: string[] = [];
   for (const device of devices) {
-    if (device.endpoint && !excluded.has(device.id) && !endpoints.includes(device.endpoint)) endpoints.push(device.endpoint);
+    if (device.peerId && !excluded.has(device.id) && !peers.includes(device.peerId)) peers.push(device.peerId);
   }
-  const remote = endpoints.flatMap((endpoint) => devices.filter((device) => device.endpoint === endpoint));
-  return [...remote, ...devices.filter((device) => device.endpoint === null)];
+  const remote = peers.flatMap((peer) => devices.filter((device) => device.peerId === peer));
+  return [...remote, ...devices.filter((device) => device.peerId === null)];
 }
 
 // Layers and the output layer a device holds: the value it gets in `--tensor-split`.

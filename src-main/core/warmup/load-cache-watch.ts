@@ -5,7 +5,6 @@
 // when the connection closes.
 import type { LoadCacheProgress } from '../../shared/cache-progress.js';
 import { isCachedTensor } from '../gguf/inspect-model.js';
-import { answerJson, httpRequest } from '../net/http-request.js';
 import type { SplitPlan } from '../planner/plan-types.js';
 import type { CachePeer } from './peer-shares.js';
 
@@ -26,12 +25,6 @@ const LOAD_POLL_MS = 1000;
 /** A worker slower than this to answer keeps its last figures for this round. */
 const ASK_TIMEOUT_MS = 5000;
 
-interface LoadCounts {
-  hits: number;
-  misses: number;
-  bytesFromCache: number;
-}
-
 /** Watch each member the plan gives cached tensors, until `stop()`; `onProgress` hears of each change. */
 export function watchLoadCache(options: { plan: SplitPlan; members: readonly LoadWatchPeer[]; onProgress?: (progress: LoadCacheProgress) => void; intervalMs?: number }): LoadCacheWatch {
   const peers = options.members
@@ -47,9 +40,7 @@ export function watchLoadCache(options: { plan: SplitPlan; members: readonly Loa
   let stopped = false;
 
   const ask = async (entry: (typeof peers)[number]): Promise<void> => {
-    const summary = await httpRequest(new URL('v1/cache', entry.peer.controlUrl), { timeoutMs: ASK_TIMEOUT_MS })
-      .then((answer) => (answer.ok ? answerJson(answer) as { loads?: number; currentLoad?: LoadCounts | null; lastLoad?: LoadCounts | null } | null : null))
-      .catch(() => null);
+    const summary = await entry.peer.worker.call('cache', {}, { timeoutMs: ASK_TIMEOUT_MS }).catch(() => null);
     if (!summary) return; // a slow or busy worker: keep the last figures
     entry.loadsAtStart ??= summary.loads ?? 0;
     // llama-server opens short probing connections first: only a connection that moved tensors is this load.

@@ -1,18 +1,15 @@
 // Which cache entries a plan puts on each peer: the cached tensors of the devices it holds, by
 // the content hash llama.cpp's RPC client will ask the peer's cache for.
-import type http from 'node:http';
 import type { HashManifest, ManifestEntry } from '../gguf/manifest/hash-manifest.js';
 import { isCachedTensor } from '../gguf/inspect-model.js';
 import type { SplitPlan } from '../planner/plan-types.js';
+import type { WorkerClient } from '../worker-api/worker-client.js';
 
 /** A member peer as the warm-up needs it: who, and its control API through the secure link. */
 export interface CachePeer {
   id: string;
   name: string;
-  /** Base URL of its control API (on the coordinator: the local end of the link). */
-  controlUrl: string;
-  /** For uploads: an agent whose connections go straight to its control API through the secure link, skipping the loopback hop to `controlUrl`. */
-  uploadAgent?: http.Agent;
+  worker: WorkerClient;
 }
 
 /** One peer's share of a plan: the entries its cache needs, in file order, one per distinct content. */

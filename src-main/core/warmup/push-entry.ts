@@ -4,8 +4,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import { HearthError } from '../base/errors.js';
+import { tryDecode } from '../base/decode.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
-import { readText } from '../net/http-request.js';
+import { refusal, resumeAt } from '../worker-api/wire.js';
+import { readAnswerJson } from '../worker-api/worker-client.js';
 import { ingestOffset } from './cache-client.js';
 import type { CachePeer } from './peer-shares.js';
 import { throttle } from './throttle.js';
@@ -49,8 +51,8 @@ export async function pushEntry(request: PushRequest): Promise<PushResult> {
     if (answer.status === 200 || answer.status === 201) return { sentBytes, resumedBytes: offset };
     // 409: the upload stands elsewhere; 202: the worker got fewer bytes than sent (the link broke off). Both name where to go on.
     if (answer.status === 409 || answer.status === 202) {
-      const at = (answer.json as { offset?: unknown } | null)?.offset;
-      if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > entry.size) break;
+      const at = tryDecode(resumeAt, answer.json)?.offset;
+      if (at === undefined || at > entry.size) break;
       offset = at;
       continue;
     }
@@ -72,7 +74,7 @@ export async function pushEntry(request: PushRequest): Promise<PushResult> {
 
 function pushRefused(request: PushRequest, status: number, json: unknown): HearthError {
   const { peer, entry, file } = request;
-  const reason = typeof (json as { error?: unknown } | null)?.error === 'string' ? (json as { error: string }).error : `HTTP ${status}`;
+  const reason = tryDecode(refusal, json)?.error ?? `HTTP ${status}`;
   if (status === 422) return new HearthError('warm-mismatch', `${peer.name} refused tensor ${entry.tensor}: the bytes in ${file} do not match their hash (${reason}). Did the file change since it was hashed? Run hearth warm again.`);
   if (status === 507) return new HearthError('warm-cache-full', `${peer.name} has no room for tensor ${entry.tensor} (${reason}): raise its cache cap (hearth worker --cache-max) or free space there.`);
   return new HearthError('peer-refused', `${peer.name} refused tensor ${entry.tensor}: ${reason}`);
@@ -81,8 +83,7 @@ function pushRefused(request: PushRequest, status: number, json: unknown): Heart
 /** One resumable PUT of the entry's bytes from `offset` to the end. */
 async function putFrom(request: PushRequest, offset: number, count: (bytes: number) => void): Promise<{ status: number; json: unknown }> {
   const { peer, entry, signal } = request;
-  const req = http.request(new URL(`v1/cache/entries/${entry.hash}`, peer.controlUrl), {
-    method: 'PUT',
+  const req = peer.worker.entryRequest('PUT', entry.hash, {
     signal,
     headers: {
       'content-type': 'application/octet-stream',
@@ -92,7 +93,6 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
       'x-hearth-entry-size': String(entry.size),
       'x-hearth-offset': String(offset),
     },
-    agent: peer.uploadAgent,
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
@@ -109,12 +109,7 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
   const upload = body().catch((error: unknown) => void req.destroy(error as Error));
   try {
     const res = await response;
-    const text = await readText(res);
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch { /* not JSON: the status says enough */ }
-    return { status: res.statusCode ?? 0, json };
+    return { status: res.statusCode ?? 0, json: await readAnswerJson(res) };
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (error instanceof HearthError) throw error; // the file, not the link (sendRange)

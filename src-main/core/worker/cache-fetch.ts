@@ -2,24 +2,17 @@
 // from the coordinator. Each entry comes from the member's control API through the secure link
 // (its `GET /v1/cache/entries/<hash>` sends only verified bytes) and is admitted here through the
 // cache's verified path, so a peer can never plant a wrong entry.
-import http from 'node:http';
+import type http from 'node:http';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../base/errors.js';
 import { readText } from '../net/http-request.js';
+import type { FetchResult } from '../worker-api/wire.js';
+import { WorkerClient } from '../worker-api/worker-client.js';
 
 /** How this worker reaches a member's control API: a loopback endpoint through the secure link (ClusterNode.endpointFor). */
 export interface PeerControlEndpoints {
   endpointFor(peerId: string, service: 'control'): Promise<string>;
-}
-
-/** What a fetch did: entries copied (and their bytes), already here, not had by the peer (or unreachable), and why. */
-export interface FetchResult {
-  fetched: string[];
-  bytes: number;
-  present: string[];
-  missing: string[];
-  warnings: string[];
 }
 
 /** A stream that died on the way (the link, the peer), as opposed to an answer. */
@@ -111,11 +104,11 @@ export class PeerFetch {
 }
 
 function get(endpoint: string, hash: string): Promise<http.IncomingMessage> {
-  const [host, port] = endpoint.split(':');
+  const member = new WorkerClient({ name: `the member at ${endpoint}`, baseUrl: `http://${endpoint}/` });
   return new Promise((resolve, reject) => {
-    const request = http.get({ host, port: Number(port), path: `/v1/cache/entries/${hash}`, agent: false, timeout: IDLE_TIMEOUT_MS }, resolve);
-    request.on('timeout', () => request.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    const request = member.entryRequest('GET', hash, { idleTimeoutMs: IDLE_TIMEOUT_MS });
+    request.once('response', resolve);
     request.on('error', (error) => reject(new TransportError(error.message)));
+    request.end();
   });
 }
-

@@ -5,16 +5,8 @@ import { createReadStream } from 'node:fs';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../base/errors.js';
+import type { FillResult } from '../worker-api/wire.js';
 import type { LocalModels } from './local-models.js';
-
-/** What a fill did: entries made (and their bytes), already there, not found locally, and files passed over. */
-export interface FillResult {
-  filled: string[];
-  bytes: number;
-  present: string[];
-  missing: string[];
-  warnings: string[];
-}
 
 const READ_CHUNK = 1 << 20;
 

@@ -1,13 +1,13 @@
 // A real cluster on one machine: three network namespaces on a bridge (10.77.0.0/24), a
 // Hearth worker in each, discovery over real multicast, pairing by code, and a model split
-// across two workers through the secure link.
+// across two workers by `hearth load` itself (the real planner, manifest, announcement and gateway).
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { HEARTH_BIN, REPO_ROOT } from '../../helpers/cli.js';
-import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
+import { startLlamaServer } from '../../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { canCreateNamespaces, createLab, type Lab, type LabHost } from '../../helpers/netns.js';
 
@@ -30,6 +30,39 @@ function jsonLines(child: ChildProcess): AsyncIterator<string> {
   return createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
 }
 
+/** One greedy completion through an OpenAI-compatible endpoint: its text. */
+const COMPLETION = { model: 'any', prompt: PROMPT, max_tokens: TOKENS, temperature: 0, top_k: 1, seed: 1, ignore_eos: true, cache_prompt: false };
+
+async function completionText(url: string): Promise<string> {
+  const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(COMPLETION) });
+  return ((await answer.json()) as { choices: { text: string }[] }).choices[0]!.text;
+}
+
+/** The same request, made from inside a lab machine (its loopback is its own). */
+async function completeInside(lab: Lab, machine: Machine, url: string): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(JSON.stringify(COMPLETION))} }).then((r) => r.json()).then((j) => process.stdout.write(JSON.stringify(j)))`;
+  const child = lab.exec(machine.host, process.execPath, ['-e', script]);
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return (JSON.parse(stdout) as { choices: { text: string }[] }).choices[0]!.text;
+}
+
+interface ReadyEvent {
+  api: string;
+  plan: { rpcPeers: string[] };
+  cache: { entriesTotal: number }[];
+}
+
+/** The `ready` line of `hearth load --json`, or undefined when it ended first. */
+async function readyEvent(child: ChildProcess): Promise<ReadyEvent | undefined> {
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const event = JSON.parse(line) as { event?: string };
+    if (event.event === 'ready') return event as unknown as ReadyEvent;
+  }
+  return undefined;
+}
+
 /** Run a short `hearth` command inside a host and return its JSON result. */
 async function hearthIn(lab: Lab, machine: Machine, args: string[]): Promise<Record<string, unknown>> {
   const child = lab.exec(machine.host, process.execPath, [HEARTH_BIN, ...args, '--json', '--cache-dir', machine.cacheDir], {
@@ -47,14 +80,14 @@ async function hearthIn(lab: Lab, machine: Machine, args: string[]): Promise<Rec
 describe.skipIf(!namespaces.ok)('a cluster of three machines', () => {
   let lab: Lab;
   let machines: Machine[];
-  let local: Completion;
+  let local: string;
   let model: string;
 
   beforeAll(async () => {
     const tools = await ensureTools();
     model = await syntheticModel('cacheSized');
     const reference = await startLlamaServer({ llamaServer: tools.llamaServer, cwd: tools.cwd, env: tools.env, model, args: ['-ngl', '0'] });
-    local = await reference.complete(PROMPT, TOKENS);
+    local = await completionText(`${reference.url}/v1/completions`);
     await reference.stop();
 
     lab = await createLab({ hosts: 3 });
@@ -95,20 +128,27 @@ describe.skipIf(!namespaces.ok)('a cluster of three machines', () => {
     }
   }, 60_000);
 
-  it('loads a model split across both workers through the secure link, with the same greedy output as a local load', async () => {
+  it('hearth load finds both workers by mDNS, loads across them through the secure link, and answers through the OpenAI API as a local load does', async () => {
     const [coordinator] = machines;
-    const child = lab.exec(coordinator!.host, path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [
-      'tests/fixtures/cluster-load.ts', '--data-dir', coordinator!.dataDir, '--model', model, '--prompt', PROMPT, '--tokens', String(TOKENS), '--workers', '2', '--host', coordinator!.host.address,
-    ], { cwd: REPO_ROOT });
+    const load = lab.exec(coordinator!.host, process.execPath, [HEARTH_BIN, 'load', model, '--json', '--port', '0', '--wait', '5'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HEARTH_DATA_DIR: coordinator!.dataDir },
+    });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const events: Record<string, unknown>[] = [];
-    for await (const line of createInterface({ input: child.stdout! })) events.push(JSON.parse(line) as Record<string, unknown>);
-    const done = events.find((event) => event.event === 'done') as { completion: Completion; links: { bytesUp: number }[] } | undefined;
-    expect(done, `${JSON.stringify(events)}\n${stderr}`).toBeDefined();
-    expect(done!.completion).toEqual(local);
-    // Both workers received their share of the weights through their links.
-    for (const link of done!.links) expect(link.bytesUp).toBeGreaterThan(10 * 1024 * 1024);
+    load.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => load.once('exit', resolve));
+    try {
+      const ready = await readyEvent(load);
+      expect(ready, stderr).toBeDefined();
+      // The real planner put a share on each worker found by mDNS, and the load went through their links.
+      expect(ready!.plan.rpcPeers.sort()).toEqual(machines.slice(1).map((machine) => machine.ready.deviceId).sort());
+      expect(ready!.cache.map((peer) => peer.entriesTotal).every((total) => total > 0)).toBe(true);
+      // The API lives on the coordinator's loopback: ask it from inside that machine.
+      expect(await completeInside(lab, coordinator!, `${ready!.api}/completions`)).toBe(local);
+    } finally {
+      load.kill('SIGINT');
+      await exited;
+    }
   }, 240_000);
 
   it('adds a peer by address, reading its advert through its secure link', async () => {

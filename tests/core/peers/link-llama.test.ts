@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerCacheEvent } from '../../../src-main/core/cache/cache-events.js';
 import { HearthError } from '../../../src-main/core/base/errors.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
-import { startLocalEndpoint, type LocalEndpoint } from '../../../src-main/core/peers/link/link-client.js';
+import { openLinkStream, startLocalEndpoint, type LocalEndpoint } from '../../../src-main/core/peers/link/link-client.js';
 import { linkPsk } from '../../../src-main/core/peers/link/link-keys.js';
 import { startLinkServer, type HandshakeFailure, type LinkServer } from '../../../src-main/core/peers/link/link-server.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
@@ -48,7 +48,7 @@ async function startPeer(): Promise<{ worker: RunningWorker; link: LinkServer; f
 }
 
 function endpointTo(link: LinkServer, service: 'rpc' | 'control', psk = linkPsk(CLUSTER_KEY), onError?: (error: HearthError) => void): Promise<LocalEndpoint> {
-  return startLocalEndpoint({ peer: { host: '127.0.0.1', port: link.port }, identity: COORDINATOR, psk, service, onError });
+  return startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: link.port, identity: COORDINATOR, psk, service }), onError });
 }
 
 describe('llama-server through the secure link', () => {

@@ -164,7 +164,7 @@ describe('the secure link', () => {
 
   it('carries HTTP to the control service, through a local endpoint as well', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ peer: { host: '127.0.0.1', port: server.port }, identity: MEMBER, psk: PSK, service: 'control' });
+    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'control' }) });
     try {
       const response = await fetch(`http://${endpoint.endpoint}/v1/status`);
       expect(await response.json()).toEqual({ route: '/v1/status', method: 'GET' });
@@ -372,7 +372,7 @@ describe('hostile input', () => {
 describe('local endpoint', () => {
   it('forwards many concurrent connections and counts their bytes', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ peer: { host: '127.0.0.1', port: server.port }, identity: MEMBER, psk: PSK, service: 'rpc' });
+    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'rpc' }) });
     try {
       const size = 256 * 1024;
       const results = await Promise.all(Array.from({ length: 40 }, async () => {
@@ -394,7 +394,7 @@ describe('local endpoint', () => {
   it('closes local connections it cannot carry, and tells why', async () => {
     const server = await startServer();
     const errors: HearthError[] = [];
-    const endpoint = await startLocalEndpoint({ peer: { host: '127.0.0.1', port: server.port }, identity: MEMBER, psk: linkPsk(randomBytes(32)), service: 'rpc', onError: (error) => errors.push(error) });
+    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: linkPsk(randomBytes(32)), service: 'rpc' }), onError: (error) => errors.push(error) });
     try {
       const socket = await connectRaw(endpoint.port);
       socket.write('hello');
@@ -408,7 +408,7 @@ describe('local endpoint', () => {
 
   it('closes the stream on both sides when either end goes away', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ peer: { host: '127.0.0.1', port: server.port }, identity: MEMBER, psk: PSK, service: 'rpc' });
+    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'rpc' }) });
     try {
       const socket = await connectRaw(endpoint.port);
       await roundTrip(socket, Buffer.from('ping'));

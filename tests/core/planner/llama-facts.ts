@@ -80,12 +80,12 @@ export function fakeLlama(spec: FakeLlamaSpec): PlanModel {
   };
 }
 
-/** A peer's device reached over RPC at `endpoint`. */
-export function rpcDevice(peer: string, freeBytes: number, endpoint = `${peer}.lan:50052`, name = 'CUDA0'): PlanDevice {
-  return { id: `${peer}/${name}`, name, description: 'GPU', machine: peer, peerId: peer, endpoint, totalBytes: freeBytes * 2, freeBytes };
+/** A device of peer `peer`, reached over RPC. */
+export function rpcDevice(peer: string, freeBytes: number, name = 'CUDA0'): PlanDevice {
+  return { id: `${peer}/${name}`, name, description: 'GPU', machine: peer, peerId: peer, totalBytes: freeBytes * 2, freeBytes };
 }
 
 /** A GPU of this machine. */
 export function localDevice(name: string, freeBytes: number): PlanDevice {
-  return { id: `local/${name}`, name, description: 'GPU', machine: 'this machine', peerId: null, endpoint: null, totalBytes: freeBytes * 2, freeBytes };
+  return { id: `local/${name}`, name, description: 'GPU', machine: 'this machine', peerId: null, totalBytes: freeBytes * 2, freeBytes };
 }

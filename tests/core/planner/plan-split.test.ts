@@ -1,9 +1,8 @@
 // The planner on hand-worked cases: which device gets which layers and tensors, what each
 // needs in memory, and the llama-server arguments that reproduce the split.
 import { describe, expect, it } from 'vitest';
-import { clusterDevices, planPeers } from '../../../src-main/core/planner/cluster-devices.js';
-import { planSplit } from '../../../src-main/core/planner/plan-split.js';
-import type { PeerState } from '../../../src-main/core/peers/peer-directory.js';
+import { clusterDevices, type PlanPeer } from '../../../src-main/core/planner/cluster-devices.js';
+import { llamaServerArgs, planSplit } from '../../../src-main/core/planner/plan-split.js';
 import { fakeLlama, GiB, localDevice, MiB, rpcDevice } from './llama-facts.js';
 
 // 2 layers; per layer: q, o 2 MiB; k, v 0.5 MiB; gate, up, down 8 MiB; two 4 KiB norms.
@@ -24,7 +23,10 @@ describe('a split over two RPC devices', () => {
     ]);
     expect(plan.tensorSplit).toEqual([2, 1]);
     expect(plan.gpuLayers).toBe(3);
-    expect(plan.args).toEqual(['--rpc', 'a.lan:50052,b.lan:50052', '--poll', '0', '--tensor-split', '2,1', '--n-gpu-layers', '3', '--ctx-size', '4096', '--fit', 'off']);
+    expect(plan.rpcPeers).toEqual(['a', 'b']);
+    expect(plan.args).toEqual(['--poll', '0', '--tensor-split', '2,1', '--n-gpu-layers', '3', '--ctx-size', '4096', '--fit', 'off']);
+    // The endpoints are the load's: the plan names peers, the load puts their link's local ends in --rpc.
+    expect(llamaServerArgs(plan, (peer) => `127.0.0.1:${peer === 'a' ? 6001 : 6002}`)).toEqual(['--rpc', '127.0.0.1:6001,127.0.0.1:6002', ...plan.args]);
   });
 
   it('lists each device\'s exact tensors; the token embedding stays on the host, the output goes with the last device', () => {
@@ -53,22 +55,19 @@ describe('a split over two RPC devices', () => {
 });
 
 describe('device order and stable ids', () => {
-  const peer = (id: string, name: string, devices: string[]): PeerState => ({
-    advert: { id, name, version: '0.1.0', release: 'v0.4.0', rpcProtocol: '6.0.0', devices: devices.map((device) => ({ name: device, description: 'GPU', totalBytes: 16 * GiB, freeBytes: 12 * GiB })), cacheUsedBytes: 0, cacheCapBytes: 0, fingerprint: '0123456789abcdef', linkPort: 7436 },
-    addresses: ['10.77.0.2'], source: 'mdns', compatible: true, reason: null, online: true, lastSeenMs: 0,
-  });
+  const peer = (id: string, name: string, devices: string[]): PlanPeer => ({ id, name, devices: devices.map((device) => ({ name: device, description: 'GPU', totalBytes: 16 * GiB, freeBytes: 12 * GiB })) });
 
   it('puts every RPC device first, in --rpc order, then this machine\'s GPUs; never this machine\'s CPU', () => {
-    const peers = planPeers([peer('p2', 'box-b', ['CUDA0', 'CUDA1']), { ...peer('p3', 'old', ['CUDA0']), compatible: false, reason: 'old' }, peer('p1', 'box-a', ['Vulkan0'])], (state) => `127.0.0.1:${state.advert.id === 'p2' ? 6002 : 6001}`);
+    const peers = [peer('p2', 'box-b', ['CUDA0', 'CUDA1']), peer('p1', 'box-a', ['Vulkan0'])];
     const devices = clusterDevices([{ name: 'CPU', description: 'EPYC', totalBytes: GiB, freeBytes: GiB, backend: 'CPU' }, { name: 'CUDA0', description: 'RTX', totalBytes: 24 * GiB, freeBytes: 20 * GiB, backend: 'CUDA' }], peers);
-    expect(devices.map((device) => [device.id, device.endpoint])).toEqual([
-      ['p2/CUDA0', '127.0.0.1:6002'],
-      ['p2/CUDA1', '127.0.0.1:6002'],
-      ['p1/Vulkan0', '127.0.0.1:6001'],
+    expect(devices.map((device) => [device.id, device.peerId])).toEqual([
+      ['p2/CUDA0', 'p2'],
+      ['p2/CUDA1', 'p2'],
+      ['p1/Vulkan0', 'p1'],
       ['local/CUDA0', null],
     ]);
     const plan = planSplit(small, devices);
-    expect(plan.rpc).toEqual(['127.0.0.1:6002', '127.0.0.1:6001']);
+    expect(plan.rpcPeers).toEqual(['p2', 'p1']);
     expect(plan.devices.map((device) => device.index)).toEqual([0, 1, 2, 3]);
   });
 
@@ -109,18 +108,18 @@ describe('shares', () => {
 });
 
 describe('leaving devices out', () => {
-  const devices = [rpcDevice('a', 8 * GiB), rpcDevice('b', 8 * GiB, 'b.lan:50052', 'CUDA0'), rpcDevice('b', 8 * GiB, 'b.lan:50052', 'CUDA1')];
+  const devices = [rpcDevice('a', 8 * GiB), rpcDevice('b', 8 * GiB, 'CUDA0'), rpcDevice('b', 8 * GiB, 'CUDA1')];
 
   it('a peer left out is not passed to --rpc', () => {
     const plan = planSplit(small, devices, { exclude: ['b'] });
-    expect(plan.rpc).toEqual(['a.lan:50052']);
+    expect(plan.rpcPeers).toEqual(['a']);
     expect(plan.devices.map((device) => device.device.id)).toEqual(['a/CUDA0']);
     expect(plan.excluded.map((device) => device.id)).toEqual(['b/CUDA0', 'b/CUDA1']);
   });
 
   it('one device of a peer that stays keeps its place with a share of 0 (its server still offers it)', () => {
     const plan = planSplit(small, devices, { exclude: ['b/CUDA0'] });
-    expect(plan.rpc).toEqual(['a.lan:50052', 'b.lan:50052']);
+    expect(plan.rpcPeers).toEqual(['a', 'b']);
     expect(plan.devices.map((device) => [device.device.id, device.tensorSplit])).toEqual([['a/CUDA0', 2], ['b/CUDA0', 0], ['b/CUDA1', 1]]);
   });
 });
@@ -138,7 +137,7 @@ describe('what stays on the host', () => {
 
   it('with no device at all everything runs on the host', () => {
     const plan = planSplit(small, []);
-    expect(plan).toMatchObject({ devices: [], rpc: [], gpuLayers: 0, fits: true, host: { layers: { first: 0, last: 1 }, holdsOutput: true } });
+    expect(plan).toMatchObject({ devices: [], rpcPeers: [], gpuLayers: 0, fits: true, host: { layers: { first: 0, last: 1 }, holdsOutput: true } });
     expect(plan.args).toEqual(['--n-gpu-layers', '0', '--ctx-size', '4096', '--fit', 'off']);
     expect(plan.verdict).toBe('fake-llama runs on this machine\'s CPU alone: no GPU or peer takes part (context 4096).');
   });

@@ -12,7 +12,7 @@ import { writeSyntheticLlama } from '../../helpers/synthetic/llama-model.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import { clusterDevices, type PlanPeer } from '../../../src-main/core/planner/cluster-devices.js';
 import { readPlanModel } from '../../../src-main/core/planner/model-shape.js';
-import { planSplit } from '../../../src-main/core/planner/plan-split.js';
+import { llamaServerArgs, planSplit } from '../../../src-main/core/planner/plan-split.js';
 import type { DevicePlan, PlanModel, PlanOptions } from '../../../src-main/core/planner/plan-types.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually } from '../../helpers/expected-cache.js';
@@ -67,8 +67,9 @@ async function tensorHashes(planModel: PlanModel): Promise<Map<string, string>> 
 async function planOverTwoWorkers(options: PlanOptions) {
   const workers = [await startTestWorker(), await startTestWorker()];
   running.push(...workers);
-  const peers: PlanPeer[] = workers.map((worker, index) => ({ id: `w${index + 1}`, name: `worker-${index + 1}`, endpoint: worker.service.status.endpoint, devices: worker.service.status.devices }));
-  return { workers, plan: planSplit(model, clusterDevices([], peers), options) };
+  const peers: PlanPeer[] = workers.map((worker, index) => ({ id: `w${index + 1}`, name: `worker-${index + 1}`, devices: worker.service.status.devices }));
+  const plan = planSplit(model, clusterDevices([], peers), options);
+  return { workers, plan, args: llamaServerArgs(plan, (peerId) => workers[Number(peerId.slice(1)) - 1]!.service.status.endpoint) };
 }
 
 /** Cold-load with `args`, check the output, and return the tensors each worker's cache now holds, by name. */
@@ -98,24 +99,24 @@ const ffn = (layer: number) => [`blk.${layer}.ffn_down.weight`, `blk.${layer}.ff
 
 describe('a planned split across two real workers', () => {
   it('shares 1:3: each worker caches exactly the tensors the plan gives it', async () => {
-    const { workers, plan } = await planOverTwoWorkers({ shares: { 'w1/CPU': 1, 'w2/CPU': 3 }, contextLength: 512 });
+    const { workers, plan, args } = await planOverTwoWorkers({ shares: { 'w1/CPU': 1, 'w2/CPU': 3 }, contextLength: 512 });
     // 4 units (3 layers + output) at 0, 0.25, 0.5, 0.75 against points 0.25, 1: layer 1 sits on
     // the split point and goes to the second device (std::upper_bound).
     expect(plan.devices.map((device) => [device.layers, device.holdsOutput])).toEqual([[{ first: 0, last: 0 }, false], [{ first: 1, last: 2 }, true]]);
-    expect(plan.rpc).toEqual(workers.map((worker) => worker.service.status.endpoint));
+    expect(plan.rpcPeers).toEqual(['w1', 'w2']);
     expect(plan.fits).toBe(true);
 
-    const cached = await coldLoad(workers, plan.args);
+    const cached = await coldLoad(workers, args);
     expect(cached).toEqual(plan.devices.map(predictedEntries));
     expect(cached).toEqual([ffn(0), [...ffn(1), ...ffn(2), 'output.weight'].sort()]);
   });
 
   it('shares 2.1:0.7: llama.cpp given the raw weights splits as the planner predicts in float32', async () => {
-    const { workers, plan } = await planOverTwoWorkers({ shares: { 'w1/CPU': 2.1, 'w2/CPU': 0.7 }, contextLength: 512 });
+    const { workers, plan, args } = await planOverTwoWorkers({ shares: { 'w1/CPU': 2.1, 'w2/CPU': 0.7 }, contextLength: 512 });
     // In float32 the first split point, 2.1f / 2.8f, is 0.75 exactly, so the output layer (at 0.75)
     // goes to the second worker; double precision would keep everything on the first.
     expect(plan.tensorSplit).toEqual([3, 1]);
-    const raw = plan.args.map((arg, index) => (plan.args[index - 1] === '--tensor-split' ? '2.1,0.7' : arg));
+    const raw = args.map((arg, index) => (args[index - 1] === '--tensor-split' ? '2.1,0.7' : arg));
     expect(raw).toContain('2.1,0.7');
 
     const cached = await coldLoad(workers, raw);

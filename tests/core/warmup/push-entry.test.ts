@@ -18,6 +18,7 @@ import { pushEntry } from '../../../src-main/core/warmup/push-entry.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { control, startTestWorker } from '../../helpers/worker.js';
 import { scratchDir } from '../../helpers/models.js';
+import { WorkerClient } from '../../../src-main/core/worker-api/worker-client.js';
 
 const SIZE = 4 * 2 ** 20;
 const HEADER = 4096;
@@ -29,7 +30,7 @@ let entries: ManifestEntry[];
 
 beforeAll(async () => {
   worker = await startTestWorker();
-  peer = { id: 'worker-id', name: 'test worker', controlUrl: worker.control.url };
+  peer = { id: 'worker-id', name: 'test worker', worker: new WorkerClient({ name: 'test worker', baseUrl: worker.control.url }) };
   // A file laid out like a GGUF: a header, then tensors at their offsets.
   const tensors = [randomBytes(SIZE), randomBytes(SIZE), randomBytes(SIZE)];
   file = path.join(scratchDir(), 'model.bin');
@@ -37,6 +38,11 @@ beforeAll(async () => {
   entries = tensors.map((bytes, index) => ({ tensor: `t${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
 });
 afterAll(() => worker?.stop());
+
+/** The test worker as a member reached through `agent`'s connections (as the secure link's streams are). */
+function through(agent: LinkAgent): CachePeer {
+  return { ...peer, worker: new WorkerClient({ name: 'test worker', baseUrl: 'http://127.0.0.1/', agent }) };
+}
 
 describe('pushEntry', () => {
   it('sends the tensor\'s bytes from its offset and the worker keeps them', async () => {
@@ -78,7 +84,7 @@ describe('pushEntry', () => {
       return socket;
     });
     try {
-      for (const entry of pushed) expect(await pushEntry({ peer: { ...peer, uploadAgent }, file: own, entry })).toEqual({ sentBytes: SIZE, resumedBytes: 0 });
+      for (const entry of pushed) expect(await pushEntry({ peer: through(uploadAgent), file: own, entry })).toEqual({ sentBytes: SIZE, resumedBytes: 0 });
       expect(await cacheHas(peer, pushed.map((entry) => entry.hash))).toEqual(new Set(pushed.map((entry) => entry.hash)));
       expect(opened).toBe(1);
     } finally {
@@ -115,7 +121,7 @@ describe('pushEntry', () => {
       return socket;
     });
     try {
-      for (const entry of pushed) expect(await pushEntry({ peer: { ...peer, uploadAgent }, file: own, entry })).toMatchObject({ resumedBytes: 0 });
+      for (const entry of pushed) expect(await pushEntry({ peer: through(uploadAgent), file: own, entry })).toMatchObject({ resumedBytes: 0 });
       expect(await cacheHas(peer, pushed.map((entry) => entry.hash))).toEqual(new Set(pushed.map((entry) => entry.hash)));
       expect(connections).toBe(2);
     } finally {

@@ -89,12 +89,12 @@ describe('the worker control API', () => {
   it('answers malformed requests with a 4xx that says what was wrong', async () => {
     const cases: [string, string, unknown, number, RegExp][] = [
       ['POST', 'v1/cache/has', { hashes: 'abc' }, 400, /array of entry hashes/],
-      ['POST', 'v1/cache/has', { hashes: ['XYZ'] }, 400, /not an entry hash/],
+      ['POST', 'v1/cache/has', { hashes: ['XYZ'] }, 400, /"hashes\[0\]" must be an entry hash/],
       ['POST', 'v1/cache/pins', { hashes: [], ttlSeconds: -5 }, 400, /ttlSeconds/],
       ['PATCH', 'v1/settings', { cacheMaxBytes: 'lots' }, 400, /whole number of bytes/],
       ['POST', 'v1/models', { id: '../evil', name: 'x', hashes: [] }, 400, /"id"/],
       ['GET', 'v1/nothing', undefined, 404, /No such route/],
-      ['GET', 'v1/cache/entries/not-a-hash', undefined, 400, /not an entry name/],
+      ['GET', 'v1/cache/entries/not-a-hash', undefined, 400, /must be an entry hash/],
     ];
     for (const [method, route, body, status, message] of cases) {
       const reply = await control(base, method, route, body);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../../src-main/core/base/errors.js';
-import { HearthCore } from '../../../src-main/core/hearth-core.js';
+import { HearthCore } from '../../../src-main/core/host/hearth-core.js';
 import { hearthPaths } from '../../../src-main/core/base/paths.js';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { freePort, isPortFree } from '../../../src-main/core/net/free-port.js';

@@ -115,17 +115,14 @@ function closedError(phase: Phase, where: string): HearthError {
     : new HearthError('link-closed', `${where} closed the connection during the secure-link handshake: it may be busy (too many connections) or not a Hearth link port; try again.`);
 }
 
-/** Where a local endpoint leads, and as whom. */
+/** Where a local endpoint leads: how to open one stream to the peer's service, and where to listen. */
 export interface LocalEndpointOptions {
-  peer: { host: string; port: number };
-  identity: string;
-  psk: Buffer;
-  service: string;
+  /** Opens one link stream to the peer's service (`openLinkStream` bound to an address, identity and service). */
+  open: () => Promise<net.Socket>;
   /** Loopback by default: anything that can reach this port uses the link as this machine. */
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  timeoutMs?: number;
   /** Told of each stream that could not be opened (wrong key, peer gone): the local connection is closed. */
   onError?: (error: HearthError) => void;
 }
@@ -165,7 +162,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     track(local);
     local.on('error', () => local.destroy());
     local.once('close', () => stats.active--);
-    openLinkStream({ ...options.peer, identity: options.identity, psk: options.psk, service: options.service, timeoutMs: options.timeoutMs }).then(
+    options.open().then(
       (remote) => {
         track(remote);
         if (local.destroyed) return void remote.destroy();

@@ -1,7 +1,7 @@
 // The web transport, page side: requests are `POST /api/<name>`, events arrive on one
 // WebSocket at `/api/events` that comes back by itself after a drop.
 import type { HearthApi, HearthEvents, HearthRequests, ModelSession, UploadProgress } from '../../../../src-main/core/api/contract.js';
-import { requestNames } from '../../../../src-main/core/api/request-arguments.js';
+import { requestNames } from '../../../../src-main/core/api/contract.js';
 import { uploadFile } from './upload.js';
 
 const FIRST_RETRY_MS = 500;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HashManifest } from '../../../src-main/core/gguf/manifest/hash-manifest.js';
 import type { ManifestRequest } from '../../../src-main/core/gguf/manifest/load-or-make-manifest.js';
-import { SharedManifest } from '../../../src-main/core/session/shared-manifest.js';
+import { SharedManifest } from '../../../src-main/core/coordinator/shared-manifest.js';
 
 /** A maker whose makings the test finishes by hand. */
 function handMaker() {

@@ -1,24 +1,24 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, SettingsChange, SettingsView, WorkerStatus } from './api/contract.js';
-import type { HearthHost } from './api/host.js';
-import { HearthError } from './base/errors.js';
-import { clusterMemberLinks, type MemberLinks } from './inference/member-links.js';
-import { DEFAULT_API_PORT } from './inference/openai-gateway.js';
-import { hearthPaths, type HearthPaths } from './base/paths.js';
-import { ensureTools, locateTools, type LlamaTools } from './native/tools.js';
-import { hearthVersion } from './base/app-root.js';
-import { ClusterNode, DEFAULT_LINK_PORT } from './peers/cluster-node.js';
-import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from './worker/run-worker.js';
-import type { WorkerServiceStatus } from './worker/worker-service.js';
-import { readAppSettings, writeAppSettings, type AppSettings } from './session/app-settings.js';
-import { ChatService } from './session/chat-service.js';
-import { clusterStatus, peerSummary } from './session/cluster-view.js';
-import { emptySession } from './session/empty-session.js';
-import { listModelFiles } from './session/model-files.js';
-import { loadModelDirs } from './worker/model-dirs.js';
-import type { ModelSessionService } from './session/model-session.js';
+import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, SettingsChange, SettingsView, WorkerStatus } from '../api/contract.js';
+import type { HearthHost } from '../api/host.js';
+import { HearthError } from '../base/errors.js';
+import { membersOf } from '../coordinator/members.js';
+import { DEFAULT_API_PORT } from '../inference/openai-gateway.js';
+import { hearthPaths, type HearthPaths } from '../base/paths.js';
+import { ensureTools, locateTools, type LlamaTools } from '../native/tools.js';
+import { hearthVersion } from '../base/app-root.js';
+import { ClusterNode, DEFAULT_LINK_PORT } from '../peers/cluster-node.js';
+import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from '../worker/run-worker.js';
+import type { WorkerServiceStatus } from '../worker/worker-service.js';
+import { readAppSettings, writeAppSettings, type AppSettings } from './app-settings.js';
+import { ChatService } from './chat-service.js';
+import { clusterStatus, peerSummary } from './cluster-view.js';
+import { emptySession } from './empty-session.js';
+import { listModelFiles } from './model-files.js';
+import { loadModelDirs } from '../worker/model-dirs.js';
+import type { ModelSessionService } from './model-session.js';
 
 /** How often the worker's activity and cache use are read for the status (and the tray icon). */
 const ACTIVITY_POLL_MS = 2000;
@@ -192,11 +192,15 @@ export class HearthCore implements HearthHost {
 
   async #makeSession(tools: LlamaTools): Promise<ModelSessionService> {
     // Loaded on first use: a worker-only machine never needs the model modules.
-    const { ModelSessionService } = await import('./session/model-session.js');
+    const { ModelSessionService } = await import('./model-session.js');
     const session = new ModelSessionService({
       tools,
       dataDir: this.#paths.dataDir,
-      openLinks: () => (this.#cluster ? clusterMemberLinks(this.#cluster) : Promise.resolve(noLinks())),
+      // The cluster node changes when the worker restarts (pause, open LAN): always this one's members and keys.
+      members: {
+        current: () => (this.#cluster ? membersOf(this.#cluster.peers(), this.#cluster.fingerprint) : { members: [], skipped: [] }),
+        dial: (address, service, options) => this.#requireCluster().dial(address, service, options),
+      },
       localDevices: async () => this.#status.worker.devices,
       api: { host: this.#options.apiHost ?? '127.0.0.1', port: this.#options.apiPort ?? DEFAULT_API_PORT, apiKey: this.#options.apiKey },
     });
@@ -374,8 +378,4 @@ export class HearthCore implements HearthHost {
   #emit<E extends keyof HearthEvents>(event: E, payload: HearthEvents[E]): void {
     this.#events.emit(event, payload);
   }
-}
-
-function noLinks(): MemberLinks {
-  return { members: [], skipped: [], close: async () => undefined };
 }

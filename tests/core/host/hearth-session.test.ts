@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatText, ModelSession } from '../../../src-main/core/api/contract.js';
-import { HearthCore } from '../../../src-main/core/hearth-core.js';
+import { HearthCore } from '../../../src-main/core/host/hearth-core.js';
 import { hearthPaths } from '../../../src-main/core/base/paths.js';
 import { memberDataDir, startMemberWorker, stopped, type Running } from '../../helpers/hearth-process.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';

@@ -1,0 +1,143 @@
+// The coordinator: plans a model over this machine and the cluster's members, warms their caches
+// and loads it, for the CLI (one per command) and the UI (one per app) alike. Plans name peers by
+// id; the links to them are the coordinator's, opened when something is first asked of a peer and
+// kept for every later plan, warm-up and load. One warm-up or load runs at a time: they move the
+// same entries over the same links.
+import { HearthError } from '../base/errors.js';
+import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
+import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
+import type { LlamaTools } from '../native/tools.js';
+import { listDevices } from '../native/devices.js';
+import { clusterDevices, type LocalDevice } from '../planner/cluster-devices.js';
+import { assertPlanFits, planSplit } from '../planner/plan-split.js';
+import type { PlanModel, PlanOptions } from '../planner/plan-types.js';
+import { CoverageWatch } from '../warmup/coverage-watch.js';
+import { peerShares, planGivesPeersCachedTensors, type PeerShare } from '../warmup/peer-shares.js';
+import { startLoad, type LoadApi, type LoadRun } from './load-run.js';
+import type { MemberSource } from './members.js';
+import { PeerLinks, type LinkCounts, type PeerLink } from './peer-links.js';
+import type { Planned } from './planned.js';
+import { Run } from './run.js';
+import { SharedManifest } from './shared-manifest.js';
+import { startWarm, type WarmRun } from './warm-run.js';
+
+export interface CoordinatorOptions {
+  tools: LlamaTools;
+  /** Hearth's data folder: model manifests and the API record live there. */
+  dataDir: string;
+  members: MemberSource;
+  /** This machine's devices (a running worker knows them); asked of ggml when left out. */
+  localDevices?: () => Promise<readonly LocalDevice[]>;
+}
+
+/** A plan is quick (the members are known, the model read): its run has no events. */
+export type PlanRun = Run<Record<never, never>, Planned>;
+
+export class Coordinator {
+  readonly #options: CoordinatorOptions;
+  readonly #links: PeerLinks;
+  readonly #manifest: SharedManifest;
+  #busy: { what: 'pre-warm' | 'load'; run: WarmRun | LoadRun } | null = null;
+  #served: LoadRun | null = null;
+
+  constructor(options: CoordinatorOptions) {
+    this.#options = options;
+    this.#links = new PeerLinks(options.members.dial);
+    this.#manifest = new SharedManifest(loadOrMakeManifest, options.dataDir);
+  }
+
+  /** Plan `model` over this machine and the members now (loads nothing, opens no link). */
+  plan(model: PlanModel, options: PlanOptions = {}): PlanRun {
+    return new Run(async () => {
+      const { members, skipped } = this.#options.members.current();
+      const local = await (this.#options.localDevices?.() ?? listDevices(this.#options.tools));
+      return { plan: planSplit(model, clusterDevices(local, members), options), members, skipped };
+    });
+  }
+
+  /** Live cache coverage of each peer's share (hashing the model first, once per file); null when the plan gives no peer a cached tensor. */
+  async coverage(planned: Planned, options: { onHashing?: (fraction: number) => void; signal?: AbortSignal } = {}): Promise<CoverageWatch | null> {
+    const shares = await this.#shares(planned, options.onHashing, options.signal);
+    return shares.shares.length > 0 ? new CoverageWatch(shares.shares) : null;
+  }
+
+  /** Pre-warm every peer's share of a plan that fits. */
+  warm(planned: Planned, options: { maxBytesPerSecond?: number } = {}): WarmRun {
+    this.assertIdle('pre-warm');
+    assertPlanFits(planned.plan);
+    return this.#hold('pre-warm', startWarm({ links: (of) => this.#linksOf(of), shares: (of, onHashing, signal) => this.#shares(of, onHashing, signal) }, planned, options));
+  }
+
+  /** Load a plan that fits and serve it at `api`; a model served now is stopped first (one is served at a time). */
+  load(planned: Planned, api: LoadApi): LoadRun {
+    this.assertIdle('load');
+    assertPlanFits(planned.plan);
+    const previous = this.#served;
+    const run = startLoad({
+      tools: this.#options.tools,
+      dataDir: this.#options.dataDir,
+      links: (of) => this.#linksOf(of),
+      manifest: async (modelPath, onHashing, signal) => {
+        await previous?.stop();
+        return this.#manifest.of(modelPath, onHashing, signal);
+      },
+    }, planned, api);
+    this.#served = run;
+    run.result.catch(() => {
+      if (this.#served === run) this.#served = null;
+    });
+    return this.#hold('load', run);
+  }
+
+  /** Stop loading, or stop serving, the model of the last load. */
+  async unload(): Promise<void> {
+    const served = this.#served;
+    this.#served = null;
+    await served?.stop();
+  }
+
+  /** Streams opened to members so far. */
+  linkCounts(): LinkCounts {
+    return this.#links.counts();
+  }
+
+  /** Refuse to start `action` while a pre-warm or a load runs, saying what to do. */
+  assertIdle(action: string): void {
+    if (this.#busy?.what === 'pre-warm') throw new HearthError('busy', `Cannot ${action} while a pre-warm runs: cancel it first (what arrived stays in each cache).`);
+    if (this.#busy?.what === 'load') throw new HearthError('busy', `Cannot ${action} while a load runs: wait for it, or press Unload to stop it.`);
+  }
+
+  /** The model file changed (another one opened): stop making the old one's hashes. */
+  forgetModel(): void {
+    this.#manifest.drop();
+  }
+
+  /** Stop everything: a warm-up, the served model, the links. */
+  async close(): Promise<void> {
+    this.#busy?.run.cancel();
+    await this.#busy?.run.result.catch(() => undefined);
+    await this.unload();
+    this.#manifest.drop();
+    await this.#links.close();
+  }
+
+  #hold<R extends WarmRun | LoadRun>(what: 'pre-warm' | 'load', run: R): R {
+    const busy = { what, run };
+    this.#busy = busy;
+    const release = () => {
+      if (this.#busy === busy) this.#busy = null;
+    };
+    run.result.then(release, release);
+    return run;
+  }
+
+  #linksOf(planned: Planned): PeerLink[] {
+    return planned.members.map((member) => this.#links.of(member));
+  }
+
+  async #shares(planned: Planned, onHashing?: (fraction: number) => void, signal?: AbortSignal): Promise<{ shares: PeerShare[]; manifest: HashManifest | null }> {
+    if (!planGivesPeersCachedTensors(planned.plan)) return { shares: [], manifest: null };
+    const manifest = await this.#manifest.of(planned.plan.model.path, onHashing, signal);
+    return { shares: peerShares(planned.plan, manifest, this.#linksOf(planned)), manifest };
+  }
+}
