@@ -2,6 +2,8 @@
 // a page is untrusted input (a compromised renderer, or anyone holding a web token), so nothing
 // reaches the core that is not the shape the contract names. Bad input is a BadArgument with a
 // message that says what the request takes.
+import { DecodeError } from '../base/decode.js';
+import { cacheCap, modelDirList } from '../worker-api/wire.js';
 import type { ChatAsk, ChatTurn, HearthRequests, PlanChoices, SettingsChange } from './contract.js';
 
 /** The argument a request was given does not match what it takes. */
@@ -69,6 +71,7 @@ function one<T>(name: string, shape: string, decode: (value: Fields) => T, optio
     try {
       return [decode(value as Fields)];
     } catch (error) {
+      if (error instanceof DecodeError) throw new BadArgument(`${name}: ${error.message}`);
       if (error instanceof BadArgument && !error.message.startsWith(`${name}:`)) throw new BadArgument(`${name}: ${error.message}`);
       throw error;
     }
@@ -129,16 +132,9 @@ function settingsChange(value: Fields): SettingsChange {
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   if (unknown.length > 0) throw new BadArgument(`unknown setting ${unknown.map((key) => `"${key}"`).join(', ')}`);
   const change: SettingsChange = {};
-  if ('cacheMaxBytes' in value) {
-    const cap = value.cacheMaxBytes;
-    if (cap !== null && (!Number.isSafeInteger(cap) || (cap as number) < 0)) throw new BadArgument('"cacheMaxBytes" must be a whole number of bytes, or null for the default');
-    change.cacheMaxBytes = cap as number | null;
-  }
-  if ('modelDirs' in value) {
-    const dirs = value.modelDirs;
-    if (!Array.isArray(dirs) || dirs.some((dir) => typeof dir !== 'string' || dir.length === 0)) throw new BadArgument('"modelDirs" must be a list of folder paths');
-    change.modelDirs = dirs as string[];
-  }
+  // The worker's own settings, checked as its control API checks them.
+  if ('cacheMaxBytes' in value) change.cacheMaxBytes = cacheCap(value.cacheMaxBytes, 'cacheMaxBytes');
+  if ('modelDirs' in value) change.modelDirs = modelDirList(value.modelDirs, 'modelDirs');
   for (const flag of ['workerEnabled', 'startAtLogin', 'openLan'] as const) {
     if (!(flag in value)) continue;
     if (typeof value[flag] !== 'boolean') throw new BadArgument(`"${flag}" must be true or false`);

@@ -69,7 +69,17 @@ export function oneOf<const T extends readonly (string | number | boolean | null
 
 /** `inner`, or null. */
 export function nullable<T>(inner: Decoder<T>): Decoder<T | null> {
-  return Object.assign((value: unknown, at = '') => (value === null ? null : inner(value, at)), { expects: `${inner.expects}, or null` });
+  const expects = `${inner.expects}, or null`;
+  return Object.assign((value: unknown, at = '') => {
+    if (value === null) return null;
+    try {
+      return inner(value, at);
+    } catch (error) {
+      // Wrong here (not deeper inside): say that null would do too.
+      if (error instanceof DecodeError && error.at === at) throw new DecodeError(at, expects, value);
+      throw error;
+    }
+  }, { expects });
 }
 
 /** A list of at most `max` values, each checked by `item`. */

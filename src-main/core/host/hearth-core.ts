@@ -12,6 +12,7 @@ import { hearthVersion } from '../base/app-root.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from '../peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker, type RunningWorker } from '../worker/run-worker.js';
 import type { WorkerServiceStatus } from '../worker/worker-service.js';
+import { changeWorkerSettings } from '../worker/worker-settings.js';
 import { readAppSettings, writeAppSettings, type AppSettings } from './app-settings.js';
 import { ChatService } from './chat-service.js';
 import { clusterStatus, peerSummary } from './cluster-view.js';
@@ -242,9 +243,7 @@ export class HearthCore implements HearthHost {
     }
     if (change.cacheMaxBytes !== undefined || change.modelDirs !== undefined) {
       const worker = this.#requireWorker('change the cache settings');
-      // The folders are checked first (they must exist), so a bad one changes nothing.
-      if (change.modelDirs !== undefined) await worker.transfer.models.setDirs(change.modelDirs);
-      if (change.cacheMaxBytes !== undefined) await worker.service.cache.setCap(change.cacheMaxBytes);
+      await changeWorkerSettings({ cache: worker.service.cache, models: worker.transfer.models }, change);
     }
     const next = { workerEnabled: change.workerEnabled ?? this.#settings.workerEnabled, openLan: change.openLan ?? this.#settings.openLan };
     if (next.workerEnabled !== this.#settings.workerEnabled || next.openLan !== this.#settings.openLan) {

@@ -45,7 +45,6 @@ export interface ModelSlotOptions {
   /** How long an unload lets running requests finish before ending them. */
   drainMs?: number;
   readyTimeoutMs?: number;
-  onLine?: (line: string) => void;
 }
 
 interface Loaded {
@@ -106,10 +105,7 @@ export class ModelSlot extends EventEmitter {
       this.#changed();
       try {
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
-        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: (line) => {
-          this.#options.onLine?.(line);
-          load.onLine?.(line);
-        } });
+        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: load.onLine });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();

@@ -4,12 +4,13 @@ import type http from 'node:http';
 import { HttpError } from '../net/http-replies.js';
 import type { IngestStore } from '../cache/ingest-store.js';
 import type { RouteAnswer, RouteInput, WorkerRouteName } from '../worker-api/routes.js';
-import type { FetchResult, WorkerSettings } from '../worker-api/wire.js';
+import type { FetchResult } from '../worker-api/wire.js';
 import type { PeerView } from '../peers/cluster-node.js';
 import type { PeerFetch, PeerControlEndpoints } from './cache-fetch.js';
 import type { LocalFill } from './cache-fill.js';
 import type { LocalModels } from './local-models.js';
 import type { WorkerService } from './worker-service.js';
+import { changeWorkerSettings, workerSettings, type SettingsTarget } from './worker-settings.js';
 
 /** Resumable uploads, the model folders and fills from them, fetches from peers; runWorker makes one per worker. */
 export interface TransferTarget {
@@ -80,13 +81,11 @@ export const WORKER_HANDLERS: Handlers = {
   },
   fill: ({ hashes }, { transfer }) => transfer.fill.fill(hashes),
   fetch: ({ peer, hashes }, target) => fetchFromMember(target, peer, hashes),
-  settings: (_, target) => settings(target),
+  settings: (_, target) => workerSettings(settingsOf(target)),
   updateSettings: async (change, target) => {
     if (change.cacheMaxBytes === undefined && change.modelDirs === undefined) throw new HttpError(400, 'Nothing to change: send {"cacheMaxBytes": bytes | null} and/or {"modelDirs": ["/absolute/folder", …]}');
-    // The folders are checked (they must exist) as they are set, before the cap changes: a bad one changes nothing.
-    if (change.modelDirs !== undefined) await target.transfer.models.setDirs(change.modelDirs);
-    if (change.cacheMaxBytes !== undefined) await target.worker.cache.setCap(change.cacheMaxBytes);
-    return settings(target);
+    await changeWorkerSettings(settingsOf(target), change);
+    return workerSettings(settingsOf(target));
   },
   peers: (_, target) => ({ peers: cluster(target).peers() }),
   addPeer: ({ address }, target) => {
@@ -105,9 +104,8 @@ function cluster(target: ControlTarget): ClusterControl {
   return target.cluster;
 }
 
-function settings(target: ControlTarget): WorkerSettings {
-  const cache = target.worker.cache;
-  return { cacheDir: cache.dir, cacheMaxBytes: cache.capBytes, cacheMaxIsDefault: cache.summary().capIsDefault, modelDirs: target.transfer.models.dirs };
+function settingsOf(target: ControlTarget): SettingsTarget {
+  return { cache: target.worker.cache, models: target.transfer.models };
 }
 
 function hostPort(address: string): { host: string; port: number } {
