@@ -2,7 +2,8 @@
 // and loads it, for the CLI (one per command) and the UI (one per app) alike. Plans name peers by
 // id; the links to them are the coordinator's, opened when something is first asked of a peer and
 // kept for every later plan, warm-up and load. One warm-up or load runs at a time: they move the
-// same entries over the same links.
+// same entries over the same links. A background warm-up (keep-warm) gives way to the user's.
+import { EventEmitter } from 'node:events';
 import { HearthError } from '../base/errors.js';
 import type { HashManifest } from '../gguf/manifest/hash-manifest.js';
 import { loadOrMakeManifest } from '../gguf/manifest/load-or-make-manifest.js';
@@ -13,10 +14,11 @@ import { assertPlanFits, planSplit } from '../planner/plan-split.js';
 import type { PlanModel, PlanOptions } from '../planner/plan-types.js';
 import { CoverageWatch } from '../warmup/coverage-watch.js';
 import { peerShares, planGivesPeersCachedTensors, type PeerShare } from '../warmup/peer-shares.js';
-import { startLoad, type LoadApi, type LoadRun } from './load-run.js';
+import { startLoad, type LoadApi, type LoadRun, type Served } from './load-run.js';
 import type { MemberSource } from './members.js';
 import { PeerLinks, type LinkCounts, type PeerLink } from './peer-links.js';
 import type { Planned } from './planned.js';
+import { noteRecentModel } from './recent-models.js';
 import { Run } from './run.js';
 import { SharedManifest } from './shared-manifest.js';
 import { startWarm, type WarmRun } from './warm-run.js';
@@ -33,14 +35,23 @@ export interface CoordinatorOptions {
 /** A plan is quick (the members are known, the model read): its run has no events. */
 export type PlanRun = Run<Record<never, never>, Planned>;
 
-export class Coordinator {
+/** What the coordinator tells: a load now serves; nothing runs any more (background work may go on). */
+export type CoordinatorEvents = {
+  loaded: [Planned, Served];
+  idle: [];
+};
+
+type Busy = { what: 'pre-warm' | 'load'; run: WarmRun | LoadRun } | { what: 'keep-warm'; run: WarmRun };
+
+export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly #options: CoordinatorOptions;
   readonly #links: PeerLinks;
   readonly #manifest: SharedManifest;
-  #busy: { what: 'pre-warm' | 'load'; run: WarmRun | LoadRun } | null = null;
+  #busy: Busy | null = null;
   #served: LoadRun | null = null;
 
   constructor(options: CoordinatorOptions) {
+    super();
     this.#options = options;
     this.#links = new PeerLinks(options.members.dial);
     this.#manifest = new SharedManifest(loadOrMakeManifest, options.dataDir);
@@ -51,7 +62,7 @@ export class Coordinator {
     return new Run(async () => {
       const { members, skipped } = this.#options.members.current();
       const local = await (this.#options.localDevices?.() ?? listDevices(this.#options.tools));
-      return { plan: planSplit(model, clusterDevices(local, members), options), members, skipped };
+      return { plan: planSplit(model, clusterDevices(local, members), options), options, members, skipped };
     });
   }
 
@@ -61,11 +72,25 @@ export class Coordinator {
     return shares.shares.length > 0 ? new CoverageWatch(shares.shares) : null;
   }
 
-  /** Pre-warm every peer's share of a plan that fits. */
-  warm(planned: Planned, options: { maxBytesPerSecond?: number } = {}): WarmRun {
+  /** Pre-warm every peer's share of a plan that fits; `background` (keep-warm) runs only when nothing else does, and gives way to the user's work. */
+  warm(planned: Planned, options: { maxBytesPerSecond?: number; background?: boolean } = {}): WarmRun {
+    if (options.background && this.#busy) throw new HearthError('busy', `Keep-warm waits: a ${this.#busy.what} runs.`);
     this.assertIdle('pre-warm');
     assertPlanFits(planned.plan);
-    return this.#hold('pre-warm', startWarm({ links: (of) => this.#linksOf(of), shares: (of, onHashing, signal) => this.#shares(of, onHashing, signal) }, planned, options));
+    const giveWay = this.#preempt();
+    const run = startWarm({
+      links: (of) => this.#linksOf(of),
+      shares: async (of, onHashing, signal) => {
+        await giveWay;
+        return this.#shares(of, onHashing, signal);
+      },
+    }, planned, options);
+    return this.#hold(options.background ? 'keep-warm' : 'pre-warm', run);
+  }
+
+  /** Whether a pre-warm or a load of the user's runs now (keep-warm does not count). */
+  get busy(): boolean {
+    return this.#busy !== null && this.#busy.what !== 'keep-warm';
   }
 
   /** Load a plan that fits and serve it at `api`; a model served now is stopped first (one is served at a time). */
@@ -73,17 +98,22 @@ export class Coordinator {
     this.assertIdle('load');
     assertPlanFits(planned.plan);
     const previous = this.#served;
+    const giveWay = this.#preempt();
     const run = startLoad({
       tools: this.#options.tools,
       dataDir: this.#options.dataDir,
       links: (of) => this.#linksOf(of),
       manifest: async (modelPath, onHashing, signal) => {
+        await giveWay;
         await previous?.stop();
         return this.#manifest.of(modelPath, onHashing, signal);
       },
     }, planned, api);
     this.#served = run;
-    run.result.catch(() => {
+    run.result.then((served) => {
+      void noteRecentModel(this.#options.dataDir, planned.plan.model.path, planned.options).catch(() => undefined);
+      this.emit('loaded', planned, served);
+    }, () => {
       if (this.#served === run) this.#served = null;
     });
     return this.#hold('load', run);
@@ -101,7 +131,7 @@ export class Coordinator {
     return this.#links.counts();
   }
 
-  /** Refuse to start `action` while a pre-warm or a load runs, saying what to do. */
+  /** Refuse to start `action` while a pre-warm or a load runs, saying what to do (keep-warm gives way instead). */
   assertIdle(action: string): void {
     if (this.#busy?.what === 'pre-warm') throw new HearthError('busy', `Cannot ${action} while a pre-warm runs: cancel it first (what arrived stays in each cache).`);
     if (this.#busy?.what === 'load') throw new HearthError('busy', `Cannot ${action} while a load runs: wait for it, or press Unload to stop it.`);
@@ -121,14 +151,24 @@ export class Coordinator {
     await this.#links.close();
   }
 
-  #hold<R extends WarmRun | LoadRun>(what: 'pre-warm' | 'load', run: R): R {
-    const busy = { what, run };
+  #hold<R extends WarmRun | LoadRun>(what: Busy['what'], run: R): R {
+    const busy = { what, run } as Busy;
     this.#busy = busy;
     const release = () => {
-      if (this.#busy === busy) this.#busy = null;
+      if (this.#busy !== busy) return;
+      this.#busy = null;
+      this.emit('idle');
     };
     run.result.then(release, release);
     return run;
+  }
+
+  /** Stop a background warm-up for the user's work: what it moved stays; settles once it has stopped. */
+  async #preempt(): Promise<void> {
+    const busy = this.#busy;
+    if (busy?.what !== 'keep-warm') return;
+    busy.run.cancel();
+    await busy.run.result.catch(() => undefined);
   }
 
   #linksOf(planned: Planned): PeerLink[] {
