@@ -40,6 +40,17 @@ export interface WorkerStatus {
   cache: { usedBytes: number; capBytes: number } | null;
 }
 
+/**
+ * llama-server, which loading a model needs and a worker does not: on a fresh machine it is built
+ * in the background once the worker serves. 'waiting': not built, the worker's build comes first.
+ */
+export interface LlamaServerToolStatus {
+  state: 'waiting' | 'building' | 'ready' | 'error';
+  build: BuildProgress | null;
+  /** What went wrong, with what to do, when state is "error". */
+  error: string | null;
+}
+
 /** This machine as the UI shows it. */
 export interface MachineStatus {
   hostname: string;
@@ -51,6 +62,7 @@ export interface MachineStatus {
   /** ggml RPC protocol version, e.g. "6.0.0", or null before the tools are ready. */
   rpcProtocol: string | null;
   worker: WorkerStatus;
+  llamaServer: LlamaServerToolStatus;
 }
 
 /** How much of one peer's share of a plan its cache already holds (the cached tensors the plan puts on its devices). */
