@@ -194,10 +194,12 @@ export class HearthCore implements HearthHost {
     return this.#worker;
   }
 
-  #requireSession(): Promise<ModelSessionService> {
-    const tools = this.#llamaServer.tools;
-    if (!tools) return Promise.reject(new HearthError('tools-not-ready', this.#status.llamaServer.error ?? 'llama-server is still being built (see its progress on the Cluster screen): open the model again once it is ready.'));
-    this.#session ??= this.#makeSession(tools);
+  async #requireSession(): Promise<ModelSessionService> {
+    if (!this.#session) {
+      const tools = await this.#llamaServer.builtTools();
+      if (!tools) throw new HearthError('tools-not-ready', this.#status.llamaServer.error ?? 'llama-server is still being built (see its progress on the Cluster screen): open the model again once it is ready.');
+      this.#session ??= this.#makeSession(tools);
+    }
     return this.#session;
   }
 

@@ -3,7 +3,8 @@
 // low priority, so that Load is ready by the time someone opens a model.
 import { EventEmitter } from 'node:events';
 import type { LlamaServerToolStatus } from '../api/contract.js';
-import { ensureTools, type LlamaTools, type ToolsOptions } from './tools.js';
+import { findBundledTools } from './bundled-tools.js';
+import { ensureTools, locateTools, type LlamaTools, type ToolsOptions } from './tools.js';
 
 /** Builds llama-server once, when asked; emits `status` (a LlamaServerToolStatus) on every change. */
 export class LlamaServerBuild extends EventEmitter {
@@ -24,6 +25,13 @@ export class LlamaServerBuild extends EventEmitter {
   /** Every tool, llama-server included, once built; null before. */
   get tools(): LlamaTools | null {
     return this.#tools;
+  }
+
+  /** The tools, opened, when llama-server needs no compiling (built already, or bundled); null while it has still to be built. */
+  async builtTools(): Promise<LlamaTools | null> {
+    if (this.#tools) return this.#tools;
+    const built = (await findBundledTools(this.#options.env ?? process.env)) !== null || (await locateTools(this.#options)).built.includes('llama-server');
+    return built ? this.ensure() : null;
   }
 
   /** Build llama-server unless it is there (one build, however often asked; a failed one is tried again on the next call). */
