@@ -18,3 +18,11 @@ export interface BuildProgress {
   /** 0..1, or null while unknown. */
   fraction: number | null;
 }
+
+/** This machine's llama-server (the coordinator's engine, built after the worker's server): whether it is there yet. */
+export interface LlamaServerToolStatus {
+  state: 'waiting' | 'building' | 'ready' | 'error';
+  build: BuildProgress | null;
+  /** What went wrong, with what to do, when state is "error". */
+  error: string | null;
+}

@@ -10,6 +10,7 @@ export function machine(worker: Partial<WorkerStatus> = {}): MachineStatus {
     llamaRelease: 'b1234',
     rpcProtocol: '3.0.0',
     worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null, activity: 'idle', cache: null, ...worker },
+    llamaServer: { state: 'ready', build: null, error: null },
   };
 }
 

@@ -113,6 +113,9 @@ export async function loadAndChat(page: Page, cluster: FlowCluster): Promise<voi
   const caches = model.getByRole('table', { name: 'Peer caches during the load' });
   for (const worker of cluster.workers) expect(await caches.getByRole('row', { name: new RegExp(worker.name) }).textContent()).toMatch(/0 tensors/);
   const chat = await openTab(page, 'Chat');
+  // The three base URLs to copy: OpenAI's ends in /v1, Anthropic's and Ollama's are the root.
+  const access = await chat.getByLabel('API access').textContent();
+  expect(access).toMatch(/OpenAI base URL.*http:\/\/[^ ]+:\d+\/v1.*Anthropic base URL.*http:\/\/[^ ]+:\d+ .*Ollama host.*http:\/\/[^ ]+:\d+ /s);
   await chat.getByRole('textbox', { name: 'Message' }).fill('Tell me about the hearth');
   await chat.getByRole('button', { name: 'Send' }).click();
   // A random-weight model never says it is done: watch tokens stream, then stop it (long actions are cancellable).

@@ -20,6 +20,7 @@ const status = (hostname: string): MachineStatus => ({
   llamaRelease: 'b0000',
   rpcProtocol: null,
   worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
+  llamaServer: { state: 'ready', build: null, error: null },
 });
 
 const events = new EventEmitter();

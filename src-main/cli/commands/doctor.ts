@@ -16,12 +16,12 @@ export const doctorCommand: Command = {
     out.result({ hearthVersion: hearthVersion(), platform: process.platform, arch: process.arch, ...report }, () => {
       const head = `Hearth ${hearthVersion()} on ${process.platform} ${process.arch}, llama.cpp ${report.release}`;
       if (!report.tools) {
-        return `${head}\n\nThe llama.cpp tools are not built yet. They build once from the bundled source (about 5 minutes on 2 cores)\nthe first time they are needed, into ${report.toolsDir}.\nRun "hearth doctor --build" to build them now.`;
+        return `${head}\n\nThe llama.cpp tools are not built yet. They build once from the bundled source into ${report.toolsDir},\nthe first time they are needed: the worker's ggml-rpc-server first (about a minute on 2 cores),\nllama-server when a model is first loaded on this machine (about 5 minutes more).\nRun "hearth doctor --build" to build both now.`;
       }
       const tools = table([
         ['Tools', toolsSource(report)],
         ['ggml-rpc-server', report.tools.rpcServer],
-        ['llama-server', report.tools.llamaServer],
+        ['llama-server', report.tools.targets.includes('llama-server') ? report.tools.llamaServer : NOT_BUILT],
         ['RPC protocol', report.tools.rpcProtocol],
         ['Patches', report.tools.patches.join(', ') || 'none'],
       ]);
@@ -37,6 +37,8 @@ export const doctorCommand: Command = {
     return report.tools && report.backends.some((backend) => backend.usable) ? 0 : 1;
   },
 };
+
+const NOT_BUILT = 'not built yet: it builds when a model is first loaded here (about 5 minutes on 2 cores), or now with "hearth doctor --build"';
 
 /** Which tools are in use, in words. */
 function toolsSource(report: DoctorReport): string {

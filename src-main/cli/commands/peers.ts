@@ -30,7 +30,7 @@ export const peersCommand: Command = {
     const seconds = flags.wait === undefined ? 3 : Number(flags.wait);
     if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) throw new Error('--wait takes a number of seconds from 0 to 600');
     const location = await locateTools();
-    const rpcProtocol = location.built ? (await openBuild(location.dir)).rpcProtocol : 'unknown (tools not built yet)';
+    const rpcProtocol = location.built.length > 0 ? (await openBuild(location.dir)).rpcProtocol : 'unknown (tools not built yet)';
     // Any id that is not a real machine's: a listener lists every advertiser, itself included.
     const directory = new PeerDirectory({ selfId: 'hearth-peers-command', ours: { release: location.source.release, rpcProtocol } });
     await directory.start();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { hearthPaths } from '../../core/base/paths.js';
+import { WORKER_TARGETS } from '../../core/native/build-options.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/worker/run-worker.js';
@@ -38,7 +39,8 @@ export const workerCommand: Command = {
     // Relative to where the user typed it; the worker checks that each exists, and keeps the list.
     const modelDirs = Array.isArray(flags.models) ? flags.models.map((dir) => path.resolve(dir)) : undefined;
     const cacheRoot = typeof flags['cache-dir'] === 'string' ? path.resolve(flags['cache-dir']) : path.join(hearthPaths().cacheDir, 'tensors');
-    const tools = await ensureTools({ onProgress: ({ step, fraction }) => out.progress(`building llama.cpp tools: ${step}`, fraction) });
+    // A worker runs ggml-rpc-server only: llama-server is built where and when a model is first loaded.
+    const tools = await ensureTools({ targets: WORKER_TARGETS, onProgress: ({ step, fraction }) => out.progress(`building the worker's llama.cpp tools: ${step}`, fraction) });
     if (flags['open-lan']) {
       out.note('WARNING: --open-lan exposes ggml-rpc-server itself on every network interface, without authentication or encryption.\nAnyone who can reach this machine can use its GPU and read or write its memory; llama.cpp warns never to do this on an untrusted network.');
     }

@@ -5,13 +5,13 @@
 import type { ApiAccess } from '../../shared/api-access.js';
 import type { ChatTurn } from '../../shared/chat.js';
 import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../shared/cache-progress.js';
-import type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
+import type { BuildProgress, DeviceInfo, LlamaServerToolStatus } from '../../shared/devices.js';
 import type { PlanChoices } from '../../shared/plan-choices.js';
 
 export type { ApiAccess } from '../../shared/api-access.js';
 export type { ChatTurn } from '../../shared/chat.js';
 export type { LoadCacheProgress, PeerCoverage, WarmupProgress, WarmupState } from '../../shared/cache-progress.js';
-export type { BuildProgress, DeviceInfo } from '../../shared/devices.js';
+export type { BuildProgress, DeviceInfo, LlamaServerToolStatus } from '../../shared/devices.js';
 export type { PlanChoices } from '../../shared/plan-choices.js';
 
 /** 'paused': the user turned the worker off (Settings or the tray); 'stopped': Hearth is shutting down. */
@@ -35,6 +35,10 @@ export interface WorkerStatus {
   cache: { usedBytes: number; capBytes: number } | null;
 }
 
+/**
+ * llama-server, which loading a model needs and a worker does not: on a fresh machine it is built
+ * in the background once the worker serves. 'waiting': not built, the worker's build comes first.
+ */
 /** This machine as the UI shows it. */
 export interface MachineStatus {
   hostname: string;
@@ -46,6 +50,7 @@ export interface MachineStatus {
   /** ggml RPC protocol version, e.g. "6.0.0", or null before the tools are ready. */
   rpcProtocol: string | null;
   worker: WorkerStatus;
+  llamaServer: LlamaServerToolStatus;
 }
 
 /** One peer as the Cluster screen shows it. */

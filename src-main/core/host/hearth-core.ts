@@ -7,6 +7,8 @@ import { HearthError } from '../base/errors.js';
 import { membersOf } from '../coordinator/members.js';
 import { DEFAULT_API_PORT } from '../inference/openai-gateway.js';
 import { hearthPaths, type HearthPaths } from '../base/paths.js';
+import { WORKER_TARGETS } from '../native/build-options.js';
+import { LlamaServerBuild } from '../native/llama-server-build.js';
 import { ensureTools, locateTools, type LlamaTools } from '../native/tools.js';
 import { hearthVersion } from '../base/app-root.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from '../peers/cluster-node.js';
@@ -60,6 +62,8 @@ export class HearthCore implements HearthHost {
   #status: MachineStatus;
   #settings: AppSettings;
   #tools: LlamaTools | null = null;
+  /** llama-server, built after the worker serves (a fresh machine's worker needs only ggml-rpc-server). */
+  readonly #llamaServer: LlamaServerBuild;
   #worker: RunningWorker | null = null;
   #cluster: ClusterNode | null = null;
   #session: Promise<ModelSessionService> | null = null;
@@ -76,6 +80,11 @@ export class HearthCore implements HearthHost {
     this.#options = options;
     this.#paths = options.paths ?? hearthPaths();
     this.#settings = settings;
+    this.#llamaServer = new LlamaServerBuild({ paths: this.#paths });
+    this.#llamaServer.on('status', (llamaServer: MachineStatus['llamaServer']) => {
+      this.#status = { ...this.#status, llamaServer };
+      this.#emit('status', this.status);
+    });
     this.#status = {
       hostname: os.hostname(),
       platform: process.platform,
@@ -84,6 +93,7 @@ export class HearthCore implements HearthHost {
       llamaRelease,
       rpcProtocol: null,
       worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
+      llamaServer: this.#llamaServer.status,
     };
     this.#chat = new ChatService({ baseUrl: () => this.#sessionMade?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
     this.#chat.on('chatText', (text) => this.#emit('chatText', text));
@@ -95,7 +105,8 @@ export class HearthCore implements HearthHost {
     const paths = options.paths ?? hearthPaths();
     const location = await locateTools({ paths: options.paths });
     const core = new HearthCore(options, location.source.release, await readAppSettings(paths.dataDir));
-    void core.#serial(() => core.#startWorker());
+    // The worker first; then llama-server, in the background (its status says how it goes).
+    void core.#serial(() => core.#startWorker()).then(() => core.#stopping ? undefined : core.#llamaServer.ensure()).catch(() => undefined);
     return core;
   }
 
@@ -153,7 +164,7 @@ export class HearthCore implements HearthHost {
       openModel: async ({ path: file }) => (await this.#requireSession()).open(path.resolve(file)),
       closeModel: async () => (await this.#requireSession()).close(),
       // Before the tools are ready there is no session service yet, only nothing open: the UI can show its drop zone.
-      getSession: async () => (this.#tools ? (await this.#requireSession()).session : emptySession()),
+      getSession: async () => (this.#llamaServer.tools ? (await this.#requireSession()).session : emptySession()),
       setPlanChoices: async (choices) => (await this.#requireSession()).choose(choices),
       startWarmup: async ({ maxBytesPerSecond }) => (await this.#requireSession()).startWarmup(maxBytesPerSecond),
       cancelWarmup: async () => (await this.#requireSession()).cancelWarmup(),
@@ -184,10 +195,12 @@ export class HearthCore implements HearthHost {
     return this.#worker;
   }
 
-  #requireSession(): Promise<ModelSessionService> {
-    const tools = this.#tools;
-    if (!tools) return Promise.reject(new HearthError('tools-not-ready', 'The llama.cpp tools are still being prepared (see the worker\'s progress on the Cluster screen): try again once the worker serves.'));
-    this.#session ??= this.#makeSession(tools);
+  async #requireSession(): Promise<ModelSessionService> {
+    if (!this.#session) {
+      const tools = await this.#llamaServer.builtTools();
+      if (!tools) throw new HearthError('tools-not-ready', this.#status.llamaServer.error ?? 'llama-server is still being built (see its progress on the Cluster screen): open the model again once it is ready.');
+      this.#session ??= this.#makeSession(tools);
+    }
     return this.#session;
   }
 
@@ -270,6 +283,7 @@ export class HearthCore implements HearthHost {
     try {
       const tools = this.#tools ?? (await ensureTools({
         paths: this.#paths,
+        targets: WORKER_TARGETS,
         onProgress: (build) => this.#updateWorker({ state: 'building', build }),
       }));
       this.#tools = tools;

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { HearthError } from '../base/errors.js';
 import type { LlamaTools } from '../native/tools.js';
@@ -179,11 +180,15 @@ export class LlamaServerProcess extends EventEmitter {
 
 /** Start llama-server for a model on a free loopback port; follow it with `state` and `whenReady()`. */
 export async function spawnLlamaServer(options: LlamaServerOptions): Promise<LlamaServerProcess> {
+  // A worker-first build has no llama-server until a load asks for it (ensureTools with every target).
+  if (!existsSync(options.tools.llamaServer)) {
+    throw new HearthError('llama-server-not-built', `llama-server is not built yet (${options.tools.llamaServer}): run "hearth doctor --build", or load the model again to build it.`);
+  }
   const port = await freePort(HOST);
   const apiKey = crypto.randomBytes(24).toString('base64url');
   // Ours come last: llama.cpp's parser lets a later flag win, so the planner cannot move the
-  // listener off loopback by accident.
-  const args = [...(options.args ?? []), '-m', options.model, '--alias', options.modelId, '--host', HOST, '--port', String(port)];
+  // listener off loopback by accident. --metrics: the gateway passes /metrics on (Prometheus counters, nothing of the prompts).
+  const args = [...(options.args ?? []), '-m', options.model, '--alias', options.modelId, '--host', HOST, '--port', String(port), '--metrics'];
   const child = spawn(options.tools.llamaServer, args, {
     cwd: options.tools.cwd,
     env: childEnv(options.tools.env, apiKey),

@@ -3,11 +3,19 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive } from '../base/process-alive.js';
 
+/** How to wait for the lock. */
+export interface BuildLockOptions {
+  pollMs?: number;
+  /** While another process holds the lock: stop waiting, without running the work, once this says it is no longer needed. */
+  stopWaitingWhen?: () => Promise<boolean>;
+}
+
 /**
  * Run `work` while holding a lock folder, so two processes (the app and a CLI, or parallel
  * tests) never build into the same place. A lock whose owner process is gone is taken over.
+ * Resolves to undefined when `stopWaitingWhen` ended the wait.
  */
-export async function withBuildLock<T>(lockDir: string, work: () => Promise<T>, pollMs = 500): Promise<T> {
+export async function withBuildLock<T>(lockDir: string, work: () => Promise<T>, options: BuildLockOptions = {}): Promise<T | undefined> {
   await mkdir(path.dirname(lockDir), { recursive: true });
   for (;;) {
     try {
@@ -19,7 +27,8 @@ export async function withBuildLock<T>(lockDir: string, work: () => Promise<T>, 
         await rm(lockDir, { recursive: true, force: true });
         continue;
       }
-      await sleep(pollMs);
+      if (await options.stopWaitingWhen?.()) return undefined;
+      await sleep(options.pollMs ?? 500);
     }
   }
   try {

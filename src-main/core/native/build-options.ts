@@ -51,6 +51,9 @@ export async function readPatches(dir: string): Promise<SourcePatch[]> {
 /** The programs Hearth drives: the worker engine and the coordinator engine. */
 export const TOOL_TARGETS = ['ggml-rpc-server', 'llama-server'] as const;
 
+/** What a worker runs: built first on a fresh machine, so it serves within a minute; llama-server follows when first needed. */
+export const WORKER_TARGETS = ['ggml-rpc-server'] as const satisfies readonly (typeof TOOL_TARGETS)[number][];
+
 /** A CMake target of the llama.cpp tree that Hearth builds. */
 export type ToolTarget = (typeof TOOL_TARGETS)[number];
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { appRoot } from '../base/app-root.js';
 import { HearthError } from '../base/errors.js';
 import { chooseCudaModule, systemLibraries, type BackendModule } from './backends.js';
+import { TOOL_TARGETS } from './build-options.js';
 import { findLlamaSource } from './llama-source.js';
 import type { LlamaTools } from './tools.js';
 
@@ -110,6 +111,7 @@ export async function openBundle(
     binDir,
     rpcServer,
     llamaServer: resolve(manifest.llamaServer),
+    targets: TOOL_TARGETS,
     backends,
     env: cuda ? { ...env, GGML_BACKEND_PATH: cuda.sourcePath } : { ...env },
     cwd: binDir,

@@ -23,8 +23,8 @@ export interface DoctorReport {
   bundleOrigin: BundleLocation['origin'] | null;
   /** The bundle folder, or the build folder (where the tools will be built, when they are not yet). */
   toolsDir: string;
-  /** Set once the tools are there. */
-  tools: Pick<LlamaTools, 'key' | 'binDir' | 'rpcServer' | 'llamaServer' | 'rpcProtocol'> & { patches: string[] } | null;
+  /** Set once the tools are there (the worker's first: `targets` says whether llama-server is built yet). */
+  tools: Pick<LlamaTools, 'key' | 'binDir' | 'rpcServer' | 'llamaServer' | 'rpcProtocol' | 'targets'> & { patches: string[] } | null;
   backends: BackendReport[];
 }
 
@@ -45,7 +45,7 @@ export async function diagnose(options: ToolsOptions = {}): Promise<DoctorReport
   }
   const location = await locateTools(options);
   const where = { toolsSource: 'built', bundleOrigin: null, toolsDir: location.dir } as const;
-  if (!location.built) return { release: location.source.release, ...where, tools: null, backends: [] };
+  if (location.built.length === 0) return { release: location.source.release, ...where, tools: null, backends: [] };
   const tools = await openBuild(location.dir, options.env);
   return inspect(tools, location.inputs.patches.map((patch) => patch.name), where, cudaCandidates(nodeModulesDir()).length > 0);
 }
@@ -67,6 +67,7 @@ async function inspect(
       rpcServer: tools.rpcServer,
       llamaServer: tools.llamaServer,
       rpcProtocol: tools.rpcProtocol,
+      targets: tools.targets,
       patches,
     },
     backends: (['CPU', 'CUDA', 'Vulkan', 'Metal'] as const).map((backend) => reportBackend(backend, tools, devices, facts)),

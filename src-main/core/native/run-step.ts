@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { HearthError } from '../base/errors.js';
 
@@ -7,10 +8,12 @@ export function runStep(
   what: string,
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; signal?: AbortSignal },
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; signal?: AbortSignal; lowPriority?: boolean },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    // The compilers it starts inherit the priority: a worker serving beside the build keeps its cores.
+    if (options.lowPriority && child.pid !== undefined) lowerPriority(child.pid);
     // Keep the tail of the output: a failed compile is explained by its last lines.
     const tail: string[] = [];
     const onLine = (line: string) => {
@@ -26,4 +29,12 @@ export function runStep(
       else reject(new HearthError('build-failed', `${what} failed (${signal ?? `exit code ${code}`}). Last output:\n${tail.join('\n')}`));
     });
   });
+}
+
+function lowerPriority(pid: number): void {
+  try {
+    os.setPriority(pid, os.constants.priority.PRIORITY_LOW);
+  } catch {
+    // Not allowed here (or already gone): the build runs at normal priority.
+  }
 }

@@ -26,6 +26,8 @@ export interface HttpRequestOptions {
   idleTimeoutMs?: number | null;
   signal?: AbortSignal;
   agent?: http.Agent;
+  /** Sent beside the JSON ones, e.g. Authorization. */
+  headers?: Record<string, string>;
 }
 
 /** Longest answer body read: a control API's answers are hash lists and figures, far below this; a lying peer cannot fill memory. */
@@ -39,7 +41,7 @@ export function httpRequest(url: string | URL, options: HttpRequestOptions = {})
   return new Promise((resolve, reject) => {
     const request = http.request(url, {
       method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: { ...options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) },
       signal: options.signal,
       agent: options.agent,
     });

@@ -17,3 +17,9 @@ export function reachableApiUrl(baseUrl: string, pageUrl: string): string {
   api.hostname = page.hostname;
   return api.href;
 }
+
+/** The base URL each kind of client takes: OpenAI's SDKs the `/v1` address, Anthropic's SDK and Ollama's clients the server's root. */
+export function clientBaseUrls(baseUrl: string): { openai: string; anthropic: string; ollama: string } {
+  const root = baseUrl.replace(/\/v1\/?$/, '');
+  return { openai: baseUrl, anthropic: root, ollama: root };
+}

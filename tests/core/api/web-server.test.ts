@@ -19,6 +19,7 @@ const status: MachineStatus = {
   llamaRelease: 'b0000',
   rpcProtocol: '3.0.0',
   worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null, activity: 'idle', cache: null },
+  llamaServer: { state: 'ready', build: null, error: null },
 };
 
 // The transport is the boundary under test, so the core behind it is a small stand-in.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../../src-main/core/base/errors.js';
 import type { SlotStatus } from '../../../src-main/core/inference/model-slot.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
-import { GREEDY, startTestGateway, TINY_ARGS } from './gateway-setup.js';
+import { GREEDY, startTestGateway, TINY_ARGS } from './gateway/gateway-setup.js';
 
 const PROMPT = 'The hearth is warm and the model is ready';
 

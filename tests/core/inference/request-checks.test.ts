@@ -1,28 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { failureReason } from '../../../src-main/core/inference/failure-reason.js';
 import { modelIdFor } from '../../../src-main/core/inference/model-id.js';
-import { checkCompletionBody } from '../../../src-main/core/inference/openai-body.js';
-import { OpenAiError } from '../../../src-main/core/inference/openai-errors.js';
+import { checkMessages, checkPrompt } from '../../../src-main/core/inference/gateway/body-checks.js';
+import { errorBody } from '../../../src-main/core/inference/gateway/error-replies.js';
+import { GatewayError } from '../../../src-main/core/inference/gateway/gateway-error.js';
+import type { RequestBody } from '../../../src-main/core/inference/gateway/request-body.js';
 
-function rejection(body: unknown, route: 'chat' | 'completion'): OpenAiError {
+const CHECKS = { chat: checkMessages, completion: checkPrompt };
+
+function rejection(body: object, route: keyof typeof CHECKS): GatewayError {
   try {
-    checkCompletionBody(body, route);
+    CHECKS[route](body as RequestBody);
   } catch (error) {
-    if (error instanceof OpenAiError) return error;
+    if (error instanceof GatewayError) return error;
     throw error;
   }
   throw new Error('accepted');
 }
 
-describe('checkCompletionBody', () => {
-  it('passes good bodies through untouched, extra llama.cpp fields included', () => {
-    const chat = { model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true, top_k: 1 };
-    expect(checkCompletionBody(chat, 'chat')).toBe(chat);
-    for (const prompt of ['hi', ['a', 'b'], [1, 2, 3], [[1, 2]]]) expect(checkCompletionBody({ prompt }, 'completion')).toEqual({ prompt });
+describe('request body checks', () => {
+  it('pass good bodies, extra llama.cpp fields included', () => {
+    expect(() => checkMessages({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true, top_k: 1 })).not.toThrow();
+    for (const prompt of ['hi', ['a', 'b'], [1, 2, 3], [[1, 2]]]) expect(() => checkPrompt({ prompt })).not.toThrow();
   });
 
   it.each([
-    [[], 'chat', null, 'JSON object'],
     [{ messages: [] }, 'chat', 'messages', 'non-empty array'],
     [{ messages: [{ content: 'no role' }] }, 'chat', 'messages[0]', '"role"'],
     [{ messages: [{ role: 'user' }], stream: 'yes' }, 'chat', 'stream', 'true or false'],
@@ -35,7 +37,9 @@ describe('checkCompletionBody', () => {
     expect(error.status).toBe(400);
     expect(error.param).toBe(param);
     expect(error.message).toContain(words);
-    expect(error.toBody().error).toMatchObject({ type: 'invalid_request_error', message: error.message });
+    expect(errorBody('openai', error)).toEqual({ error: { type: 'invalid_request_error', message: error.message, param, code: 'invalid_value' } });
+    expect(errorBody('anthropic', error)).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: error.message } });
+    expect(errorBody('ollama', error)).toEqual({ error: error.message });
   });
 });
 

@@ -17,12 +17,16 @@ export interface SyntheticLlamaSpec {
   type: 'F16' | 'Q8_0';
   seed: number;
   name: string;
+  /** Fill-in-the-middle tokens in the vocabulary, so llama-server serves /infill with it. */
+  fim?: boolean;
 }
 
 /** Named specs for tests and benchmarks (sizes measured on disk). */
 export const syntheticPresets = {
   /** ~5 MB F16; loads in a fraction of a second. */
   tiny: { layers: 2, hidden: 256, ffn: 704, heads: 4, kvHeads: 2, vocab: 2048, contextLength: 512, type: 'F16', seed: 1, name: 'hearth-tiny' },
+  /** tiny with fill-in-the-middle tokens, for editor completion (/infill). */
+  tinyCoder: { layers: 2, hidden: 256, ffn: 704, heads: 4, kvHeads: 2, vocab: 2048, contextLength: 512, type: 'F16', seed: 1, name: 'hearth-tiny-coder', fim: true },
   /** ~113 MB F16 whose ffn, token_embd and output matrices each exceed llama.cpp's 10 MiB RPC cache threshold. */
   cacheSized: { layers: 2, hidden: 1024, ffn: 5632, heads: 16, kvHeads: 4, vocab: 8192, contextLength: 2048, type: 'F16', seed: 2, name: 'hearth-cache-sized' },
   /** ~17 MB Q8_0, four layers. */
@@ -38,7 +42,7 @@ const CHUNK_ELEMENTS = 1 << 20; // a multiple of the Q8_0 block size (32)
 /** Writes a synthetic llama model described by `spec` to `filePath`. */
 export async function writeSyntheticLlama(filePath: string, spec: SyntheticLlamaSpec): Promise<GgufWriteResult> {
   validate(spec);
-  const vocab = buildLlamaVocab(spec.vocab);
+  const vocab = buildLlamaVocab(spec.vocab, { fim: spec.fim });
   const headDim = spec.hidden / spec.heads;
   const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
   const metadata: Array<readonly [string, GgufValue]> = [

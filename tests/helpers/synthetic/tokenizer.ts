@@ -18,7 +18,12 @@ export interface LlamaVocab {
   tokens: string[];
   scores: Float32Array;
   types: Int32Array;
+  /** Ids of the fill-in-the-middle tokens, when the vocabulary has them (llama-server's /infill needs all three). */
+  fim?: { prefix: number; suffix: number; middle: number };
 }
+
+// Qwen's spelling of the three, one llama.cpp recognises (src/llama-vocab.cpp, the FIM_PRE search).
+const FIM_TOKENS = ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>'] as const;
 
 /** Fixed ids of the special tokens (llama.cpp's SPM defaults, written explicitly anyway). */
 export const SpecialTokens = { unk: 0, bos: 1, eos: 2 } as const;
@@ -44,8 +49,8 @@ const WORDS = (
   'few north hearth model worker cache token layer tensor machine network'
 ).split(' ');
 
-/** Builds a deterministic vocabulary of exactly `size` tokens. */
-export function buildLlamaVocab(size: number): LlamaVocab {
+/** Builds a deterministic vocabulary of exactly `size` tokens; with `fim`, its last three are the fill-in-the-middle tokens. */
+export function buildLlamaVocab(size: number, options: { fim?: boolean } = {}): LlamaVocab {
   if (!Number.isInteger(size) || size < MIN_VOCAB_SIZE) {
     throw new Error(`vocabulary size must be an integer of at least ${MIN_VOCAB_SIZE}, got ${size}`);
   }
@@ -63,16 +68,20 @@ export function buildLlamaVocab(size: number): LlamaVocab {
   add('<s>', TokenType.CONTROL);
   add('</s>', TokenType.CONTROL);
   for (let b = 0; b < 256; b++) add(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, b < 0x80 ? TokenType.BYTE : TokenType.CONTROL);
+  // Last, so every other token keeps the id it has in a vocabulary without them.
+  const ordinaryEnd = options.fim ? size - FIM_TOKENS.length : size;
   for (const piece of ordinaryPieces()) {
-    if (tokens.length >= size) break;
+    if (tokens.length >= ordinaryEnd) break;
     add(piece, TokenType.NORMAL);
   }
+  for (const text of options.fim ? FIM_TOKENS : []) add(text, TokenType.CONTROL);
 
   // SPM prefers the higher score when merging; decreasing scores mimic real vocabularies
   // (earlier, more common pieces win). Specials and bytes score 0 as in converted models.
   const scores = new Float32Array(size);
   for (let id = 0; id < size; id++) scores[id] = types[id] === TokenType.NORMAL ? -id : 0;
-  return { tokens, scores, types: Int32Array.from(types) };
+  const fim = options.fim ? { prefix: size - 3, suffix: size - 2, middle: size - 1 } : undefined;
+  return { tokens, scores, types: Int32Array.from(types), fim };
 }
 
 /** The tokenizer metadata llama.cpp reads for an SPM vocabulary. */
@@ -87,6 +96,13 @@ export function llamaTokenizerMetadata(vocab: LlamaVocab): Array<readonly [strin
     ['tokenizer.ggml.unknown_token_id', { type: 'uint32', value: SpecialTokens.unk }],
     ['tokenizer.ggml.add_bos_token', { type: 'bool', value: true }],
     ['tokenizer.ggml.add_eos_token', { type: 'bool', value: false }],
+    ...(vocab.fim
+      ? ([
+          ['tokenizer.ggml.fim_pre_token_id', { type: 'uint32', value: vocab.fim.prefix }],
+          ['tokenizer.ggml.fim_suf_token_id', { type: 'uint32', value: vocab.fim.suffix }],
+          ['tokenizer.ggml.fim_mid_token_id', { type: 'uint32', value: vocab.fim.middle }],
+        ] as const)
+      : []),
   ];
 }
 

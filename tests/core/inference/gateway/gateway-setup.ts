@@ -2,9 +2,9 @@
 // OpenAI client pointed at it, all closed after the test.
 import OpenAI from 'openai';
 import { onTestFinished } from 'vitest';
-import { ModelSlot, type ModelSlotOptions } from '../../../src-main/core/inference/model-slot.js';
-import { startOpenAiGateway, type OpenAiGateway, type OpenAiGatewayOptions } from '../../../src-main/core/inference/openai-gateway.js';
-import { ensureTools } from '../../../src-main/core/native/tools.js';
+import { ModelSlot, type ModelSlotOptions } from '../../../../src-main/core/inference/model-slot.js';
+import { startOpenAiGateway, type OpenAiGateway, type OpenAiGatewayOptions } from '../../../../src-main/core/inference/openai-gateway.js';
+import { ensureTools } from '../../../../src-main/core/native/tools.js';
 
 /** Flags for the tiny synthetic models: CPU only, small context, two threads (the machine has two cores). */
 export const TINY_ARGS = ['-c', '512', '-t', '2', '-ngl', '0'];

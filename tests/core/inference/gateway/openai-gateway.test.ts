@@ -1,12 +1,12 @@
 import http from 'node:http';
 import { APIError, AuthenticationError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { isHearthError } from '../../../src-main/core/base/errors.js';
-import { startOpenAiGateway } from '../../../src-main/core/inference/openai-gateway.js';
-import { ModelSlot } from '../../../src-main/core/inference/model-slot.js';
-import { ensureTools } from '../../../src-main/core/native/tools.js';
-import { startLlamaServer } from '../../helpers/llama-server.js';
-import { syntheticModel } from '../../helpers/models.js';
+import { isHearthError } from '../../../../src-main/core/base/errors.js';
+import { startOpenAiGateway } from '../../../../src-main/core/inference/openai-gateway.js';
+import { ModelSlot } from '../../../../src-main/core/inference/model-slot.js';
+import { ensureTools } from '../../../../src-main/core/native/tools.js';
+import { startLlamaServer } from '../../../helpers/llama-server.js';
+import { syntheticModel } from '../../../helpers/models.js';
 import { GREEDY, startTestGateway, TINY_ARGS } from './gateway-setup.js';
 
 const PROMPT = 'The hearth is warm and the model is ready';
@@ -114,7 +114,8 @@ describe('OpenAI gateway refusals', () => {
     expect(await post(chat, '{"messages": [{"role": "user"}]}', { 'Content-Type': 'text/plain' })).toMatchObject({ status: 415 });
     expect(await post(chat, JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(5000) }] }))).toMatchObject({ status: 413, error: { code: 'request_too_large' } });
     expect((await fetch(chat)).status).toBe(405);
-    expect((await fetch(`${gateway.baseUrl}/embeddings`, { method: 'POST' })).status).toBe(404);
+    expect(await post(chat, '[{"role": "user"}]')).toMatchObject({ status: 400, error: { code: 'invalid_body' } });
+    expect((await fetch(`${gateway.baseUrl}/embeddings`, { method: 'POST' })).status).toBe(415);
   });
 
   it('refuses a Host header other than its own address when it needs no key (DNS rebinding)', async () => {
