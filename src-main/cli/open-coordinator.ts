@@ -4,6 +4,7 @@
 // milliseconds) and the read of the model's header run while mDNS listens, not after.
 import { Coordinator } from '../core/coordinator/coordinator.js';
 import { discoverMembers } from '../core/coordinator/discover-members.js';
+import type { MemberSource } from '../core/coordinator/members.js';
 import type { Planned } from '../core/coordinator/planned.js';
 import { ensureTools, type LlamaTools } from '../core/native/tools.js';
 import { listDevices } from '../core/native/devices.js';
@@ -16,6 +17,8 @@ import { manualPeers, planOptions, waitMs } from './plan-flags.js';
 export interface CommandCoordinator {
   tools: LlamaTools;
   coordinator: Coordinator;
+  /** The members as the command's own look at the LAN finds them, kept up to date while it runs. */
+  members: MemberSource;
   planned: Planned;
   close(): Promise<void>;
 }
@@ -37,7 +40,7 @@ export async function openCoordinator(model: string, flags: Record<string, FlagV
   try {
     const [shape, devices] = await local;
     coordinator = new Coordinator({ tools, dataDir, members, localDevices: async () => devices });
-    return { tools, coordinator, planned: await coordinator.plan(shape, options).result, close };
+    return { tools, coordinator, members, planned: await coordinator.plan(shape, options).result, close };
   } catch (error) {
     await close();
     throw error;

@@ -11,6 +11,7 @@ export function machine(worker: Partial<WorkerStatus> = {}): MachineStatus {
     rpcProtocol: '3.0.0',
     worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null, activity: 'idle', cache: null, ...worker },
     llamaServer: { state: 'ready', build: null, error: null },
+    keepWarm: { state: 'off', model: null, peers: [], maxBytesPerSecond: 1, error: null },
   };
 }
 

@@ -21,6 +21,7 @@ const status = (hostname: string): MachineStatus => ({
   rpcProtocol: null,
   worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
   llamaServer: { state: 'ready', build: null, error: null },
+  keepWarm: { state: 'off', model: null, peers: [], maxBytesPerSecond: 1, error: null },
 });
 
 const events = new EventEmitter();

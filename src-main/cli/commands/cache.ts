@@ -1,4 +1,7 @@
 import { CacheStore, type CacheEntry, type CacheSummary } from '../../core/cache/cache-store.js';
+import type { KeepWarmView } from '../../shared/keep-warm.js';
+import { hearthPaths } from '../../core/base/paths.js';
+import { readKeepWarm } from '../../core/coordinator/keep-warm.js';
 import { claimCacheRoot } from '../../core/worker/worker-claim.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes, table } from '../format.js';
@@ -29,8 +32,8 @@ export const cacheCommand: Command = {
     const cache = await openCache(root);
     try {
       if (action === 'ls') {
-        const [summary, entries] = [await cache.summary(), await cache.entries()];
-        out.result({ ...summary, entryList: entries }, () => describeCache(summary, entries));
+        const [summary, entries, keepWarm] = [await cache.summary(), await cache.entries(), await readKeepWarm(hearthPaths().dataDir)];
+        out.result({ ...summary, entryList: entries, keepWarm }, () => [describeCache(summary, entries), describeKeepWarm(keepWarm)].filter(Boolean).join('\n\n'));
       } else if (action === 'verify') {
         const result = await cache.verify();
         out.result(result, () =>
@@ -76,6 +79,20 @@ function viaWorker(worker: WorkerClient): CacheAccess {
     clear: (model) => worker.call('clearCache', model === undefined ? {} : { model }),
     close: async () => {},
   };
+}
+
+/** This machine's keep-warm, as its running Hearth last said (what it pushes to the members' caches). */
+function describeKeepWarm(view: KeepWarmView | null): string {
+  if (!view) return '';
+  const peers = view.peers.map((peer) => `${peer.peer} ${peer.bytesTotal > 0 ? Math.floor((peer.bytesDone / peer.bytesTotal) * 100) : 100}%`).join(', ');
+  const pace = `${formatBytes(view.maxBytesPerSecond)}/s per member`;
+  switch (view.state) {
+    case 'warming': return `Keep-warm: warming ${view.model} on the members (${peers || 'starting'}), at most ${pace}.`;
+    case 'waiting': return 'Keep-warm: waiting for a load or pre-warm to end.';
+    case 'idle': return 'Keep-warm: the models loaded lately are warm on the members.';
+    case 'failed': return `Keep-warm: could not finish: ${view.error}`;
+    case 'off': return 'Keep-warm: off.';
+  }
 }
 
 function describeCache(summary: CacheSummary, entries: CacheEntry[]): string {

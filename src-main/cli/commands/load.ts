@@ -3,9 +3,14 @@ import type { LoadCacheProgress } from '../../shared/cache-progress.js';
 import { hearthPaths } from '../../core/base/paths.js';
 import type { RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { DEFAULT_API_PORT } from '../../core/inference/openai-gateway.js';
+import type { Coordinator } from '../../core/coordinator/coordinator.js';
+import { KeepWarm } from '../../core/coordinator/keep-warm.js';
+import type { MemberSource } from '../../core/coordinator/members.js';
 import { isLoopback } from '../../core/net/host-check.js';
+import { readPlanModel } from '../../core/planner/model-shape.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
+import type { CliOutput } from '../output.js';
 import { portFlag, untilStopped } from '../long-running.js';
 import { openCoordinator } from '../open-coordinator.js';
 import { describePlan, PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
@@ -14,8 +19,8 @@ import { describePlan, PLAN_FLAGS, PLAN_USAGE } from '../plan-flags.js';
 export const loadCommand: Command = {
   name: 'load',
   summary: 'load a model across the cluster and serve it (OpenAI API), until stopped',
-  usage: `hearth load <model.gguf> ${PLAN_USAGE} [--host H] [--port N] [--api-key K] [--json]   (API default: 127.0.0.1:${DEFAULT_API_PORT}; a key is made when --host is not loopback)`,
-  options: { ...PLAN_FLAGS, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' } },
+  usage: `hearth load <model.gguf> ${PLAN_USAGE} [--host H] [--port N] [--api-key K] [--no-keep-warm] [--json]   (API default: 127.0.0.1:${DEFAULT_API_PORT}; a key is made when --host is not loopback; while it serves, members that join get the recent models' parts in the background unless --no-keep-warm)`,
+  options: { ...PLAN_FLAGS, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, 'no-keep-warm': { type: 'boolean' } },
   async run({ positionals, flags, out }) {
     const model = positionals[0];
     if (!model || positionals.length > 1) throw usageError('hearth load takes one model file: hearth load <model.gguf>');
@@ -23,7 +28,9 @@ export const loadCommand: Command = {
     const port = portFlag(flags.port, DEFAULT_API_PORT, '--port');
     const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : isLoopback(host) ? undefined : randomBytes(24).toString('base64url');
     // Check the file and the fit before anything listens or starts.
-    const { coordinator, planned, close } = await openCoordinator(model, flags, hearthPaths().dataDir, out);
+    const { dataDir } = hearthPaths();
+    const { coordinator, members, planned, close } = await openCoordinator(model, flags, dataDir, out);
+    let keepWarm: KeepWarm | null = null;
     try {
       const run = coordinator.load(planned, { host, port, apiKey });
       let ready = false;
@@ -51,14 +58,32 @@ export const loadCommand: Command = {
         { event: 'ready', api: api.baseUrl, apiKey: api.apiKey, model: api.modelId, plan: planned.plan, skipped: planned.skipped, hashes: served.hashes, cache: served.cache },
         [describePlan(planned), '', describeHashes(served.hashes), ...served.cache.map((peer) => `${peer.peer}: ${peer.entriesFromCache} of ${peer.entriesTotal} cached tensors from its cache, ${peer.entriesTransferred} sent (${formatBytes(peer.bytesTransferred)} over the link)`), `Serving ${api.modelId} at ${api.baseUrl} (OpenAI-compatible)${api.apiKey ? ` with API key ${api.apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
       );
+      if (!flags['no-keep-warm']) keepWarm = startKeepWarm(coordinator, members, dataDir, out);
       await untilStopped();
       out.note('Stopping…');
       return 0;
     } finally {
+      await keepWarm?.stop();
       await close();
     }
   },
 };
+
+/** Keep the recent models warm on the members while this command serves, telling each step. */
+function startKeepWarm(coordinator: Coordinator, members: MemberSource, dataDir: string, out: CliOutput): KeepWarm {
+  const keepWarm = new KeepWarm({ coordinator, dataDir, readModel: readPlanModel, onMembersChange: (listener) => members.onChange(listener) });
+  let last = '';
+  keepWarm.on('change', (view) => {
+    const step = `${view.state}|${view.model}|${view.error}`;
+    if (step === last) return;
+    last = step;
+    if (out.json) out.event({ event: 'keep-warm', ...view });
+    else if (view.state === 'warming') out.note(`Keep-warm: warming ${view.model} on the members in the background.`);
+    else if (view.state === 'failed') out.note(`Keep-warm: ${view.error}`);
+  });
+  keepWarm.setEnabled(true);
+  return keepWarm;
+}
 
 /** " · worker-a 3/4 cached, 1 sent · …" for the loading line. */
 function describeLoadCache(peers: readonly LoadCacheProgress[]): string {

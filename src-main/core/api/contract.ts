@@ -6,12 +6,14 @@ import type { ApiAccess } from '../../shared/api-access.js';
 import type { ChatTurn } from '../../shared/chat.js';
 import type { LoadCacheProgress, PeerCoverage, WarmupProgress } from '../../shared/cache-progress.js';
 import type { BuildProgress, DeviceInfo, LlamaServerToolStatus } from '../../shared/devices.js';
+import type { KeepWarmView } from '../../shared/keep-warm.js';
 import type { PlanChoices } from '../../shared/plan-choices.js';
 
 export type { ApiAccess } from '../../shared/api-access.js';
 export type { ChatTurn } from '../../shared/chat.js';
 export type { LoadCacheProgress, PeerCoverage, WarmupProgress, WarmupState } from '../../shared/cache-progress.js';
 export type { BuildProgress, DeviceInfo, LlamaServerToolStatus } from '../../shared/devices.js';
+export type { KeepWarmView } from '../../shared/keep-warm.js';
 export type { PlanChoices } from '../../shared/plan-choices.js';
 
 /** 'paused': the user turned the worker off (Settings or the tray); 'stopped': Hearth is shutting down. */
@@ -51,6 +53,8 @@ export interface MachineStatus {
   rpcProtocol: string | null;
   worker: WorkerStatus;
   llamaServer: LlamaServerToolStatus;
+  /** The members' caches kept warm in the background for the models loaded lately. */
+  keepWarm: KeepWarmView;
 }
 
 /** One peer as the Cluster screen shows it. */
@@ -250,6 +254,8 @@ export interface SettingsView {
   startAtLogin: boolean | null;
   /** The RPC server itself listens on every interface, unauthenticated (faster, unsafe on untrusted networks). */
   openLan: boolean;
+  /** Keep the members' caches warm in the background for the models this machine loaded lately. */
+  keepWarm: boolean;
 }
 
 /** What Settings can change; only the fields given change. */
@@ -260,6 +266,7 @@ export interface SettingsChange {
   workerEnabled?: boolean;
   startAtLogin?: boolean;
   openLan?: boolean;
+  keepWarm?: boolean;
 }
 
 /** Every request the UI can make: name → (argument) → result. */

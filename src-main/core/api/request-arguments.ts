@@ -46,7 +46,7 @@ export const requestArguments: Decoders = {
   sendChat: one('sendChat', '{ id, messages, maxTokens?, temperature? }', chatAsk),
   stopChat: one('stopChat', '{ id }', (value) => ({ id: text(value, 'id', 128) })),
   getSettings: none('getSettings'),
-  updateSettings: one('updateSettings', '{ cacheMaxBytes?, modelDirs?, workerEnabled?, startAtLogin?, openLan? }', settingsChange),
+  updateSettings: one('updateSettings', '{ cacheMaxBytes?, modelDirs?, workerEnabled?, startAtLogin?, openLan?, keepWarm? }', settingsChange),
   clearCache: one('clearCache', '{ modelId }', (value) => {
     if (value.modelId === null) return { modelId: null };
     return { modelId: text(value, 'modelId', 128) };
@@ -128,14 +128,14 @@ function chatAsk(value: Fields): ChatAsk {
 }
 
 function settingsChange(value: Fields): SettingsChange {
-  const known = ['cacheMaxBytes', 'modelDirs', 'workerEnabled', 'startAtLogin', 'openLan'];
+  const known = ['cacheMaxBytes', 'modelDirs', 'workerEnabled', 'startAtLogin', 'openLan', 'keepWarm'];
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   if (unknown.length > 0) throw new BadArgument(`unknown setting ${unknown.map((key) => `"${key}"`).join(', ')}`);
   const change: SettingsChange = {};
   // The worker's own settings, checked as its control API checks them.
   if ('cacheMaxBytes' in value) change.cacheMaxBytes = cacheCap(value.cacheMaxBytes, 'cacheMaxBytes');
   if ('modelDirs' in value) change.modelDirs = modelDirList(value.modelDirs, 'modelDirs');
-  for (const flag of ['workerEnabled', 'startAtLogin', 'openLan'] as const) {
+  for (const flag of ['workerEnabled', 'startAtLogin', 'openLan', 'keepWarm'] as const) {
     if (!(flag in value)) continue;
     if (typeof value[flag] !== 'boolean') throw new BadArgument(`"${flag}" must be true or false`);
     change[flag] = value[flag];

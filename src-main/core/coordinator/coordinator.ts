@@ -88,6 +88,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.#hold(options.background ? 'keep-warm' : 'pre-warm', run);
   }
 
+  /** Stop a background warm-up, if one runs (what it moved stays). */
+  cancelBackground(): void {
+    if (this.#busy?.what === 'keep-warm') this.#busy.run.cancel();
+  }
+
   /** Whether a pre-warm or a load of the user's runs now (keep-warm does not count). */
   get busy(): boolean {
     return this.#busy !== null && this.#busy.what !== 'keep-warm';

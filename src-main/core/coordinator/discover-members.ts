@@ -52,6 +52,13 @@ export async function discoverMembers(options: DiscoverOptions): Promise<Discove
   return {
     current: () => membersOf(directory.peers(), fingerprint),
     dial: memberDialer(() => identity),
+    onChange: (listener) => {
+      const events = ['peer-up', 'peer-changed', 'peer-down'] as const;
+      for (const event of events) directory.on(event, listener);
+      return () => {
+        for (const event of events) directory.off(event, listener);
+      };
+    },
     stop: async () => directory.stop(),
   };
 }

@@ -21,6 +21,8 @@ export interface ClusterMembers {
 export interface MemberSource {
   current(): ClusterMembers;
   dial: LinkDialer;
+  /** Hear of a peer coming, changing (paired again, new devices) or going; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
 }
 
 /** Sort the peers a directory knows into members and the rest; `fingerprint` is this machine's cluster's. */

@@ -10,9 +10,11 @@ export interface AppSettings {
   workerEnabled: boolean;
   /** The RPC server listens on every interface, unauthenticated. */
   openLan: boolean;
+  /** Keep the members' caches warm in the background for the models loaded lately. */
+  keepWarm: boolean;
 }
 
-const DEFAULT_APP_SETTINGS: AppSettings = { workerEnabled: true, openLan: false };
+const DEFAULT_APP_SETTINGS: AppSettings = { workerEnabled: true, openLan: false, keepWarm: true };
 
 function appSettingsFile(dataDir: string): string {
   return path.join(dataDir, 'settings.json');
@@ -24,6 +26,7 @@ export async function readAppSettings(dataDir: string): Promise<AppSettings> {
     return {
       workerEnabled: typeof stored.workerEnabled === 'boolean' ? stored.workerEnabled : DEFAULT_APP_SETTINGS.workerEnabled,
       openLan: typeof stored.openLan === 'boolean' ? stored.openLan : DEFAULT_APP_SETTINGS.openLan,
+      keepWarm: typeof stored.keepWarm === 'boolean' ? stored.keepWarm : DEFAULT_APP_SETTINGS.keepWarm,
     };
   } catch {
     return { ...DEFAULT_APP_SETTINGS };

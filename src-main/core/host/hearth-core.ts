@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, SettingsChange, SettingsView, WorkerStatus } from '../api/contract.js';
 import type { HearthHost } from '../api/host.js';
 import { HearthError } from '../base/errors.js';
+import { KEEP_WARM_BYTES_PER_SECOND } from '../coordinator/keep-warm.js';
 import { membersOf } from '../coordinator/members.js';
 import { DEFAULT_API_PORT } from '../inference/openai-gateway.js';
 import { hearthPaths, type HearthPaths } from '../base/paths.js';
@@ -94,6 +95,7 @@ export class HearthCore implements HearthHost {
       rpcProtocol: null,
       worker: { state: 'starting', endpoint: null, devices: [], build: null, error: null, activity: 'idle', cache: null },
       llamaServer: this.#llamaServer.status,
+      keepWarm: { state: 'off', model: null, peers: [], maxBytesPerSecond: KEEP_WARM_BYTES_PER_SECOND, error: null },
     };
     this.#chat = new ChatService({ baseUrl: () => this.#sessionMade?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
     this.#chat.on('chatText', (text) => this.#emit('chatText', text));
@@ -105,8 +107,8 @@ export class HearthCore implements HearthHost {
     const paths = options.paths ?? hearthPaths();
     const location = await locateTools({ paths: options.paths });
     const core = new HearthCore(options, location.source.release, await readAppSettings(paths.dataDir));
-    // The worker first; then llama-server, in the background (its status says how it goes).
-    void core.#serial(() => core.#startWorker()).then(() => core.#stopping ? undefined : core.#llamaServer.ensure()).catch(() => undefined);
+    // The worker first; then llama-server, in the background (its status says how it goes); then keep-warm, which needs it.
+    void core.#serial(() => core.#startWorker()).then(() => core.#stopping ? undefined : core.#llamaServer.ensure()).then(() => core.#applyKeepWarm()).catch(() => undefined);
     return core;
   }
 
@@ -214,11 +216,17 @@ export class HearthCore implements HearthHost {
       members: {
         current: () => (this.#cluster ? membersOf(this.#cluster.peers(), this.#cluster.fingerprint) : { members: [], skipped: [] }),
         dial: (address, service, options) => this.#requireCluster().dial(address, service, options),
+        // Published on every peer's arrival, change and departure (and the cluster's restart).
+        onChange: (listener) => this.on('cluster', listener),
       },
       localDevices: async () => this.#status.worker.devices,
       api: { host: this.#options.apiHost ?? '127.0.0.1', port: this.#options.apiPort ?? DEFAULT_API_PORT, apiKey: this.#options.apiKey },
     });
     session.on('session', (view) => this.#emit('session', view));
+    session.on('keepWarm', (keepWarm) => {
+      this.#status = { ...this.#status, keepWarm };
+      this.#emit('status', this.status);
+    });
     this.#sessionMade = session;
     return session;
   }
@@ -240,6 +248,7 @@ export class HearthCore implements HearthHost {
       workerEnabled: this.#settings.workerEnabled,
       startAtLogin: this.#options.loginItem ? this.#options.loginItem.get() : null,
       openLan: this.#settings.openLan,
+      keepWarm: this.#settings.keepWarm,
     };
   }
 
@@ -258,8 +267,14 @@ export class HearthCore implements HearthHost {
       const worker = this.#requireWorker('change the cache settings');
       await changeWorkerSettings({ cache: worker.service.cache, models: worker.transfer.models }, change);
     }
-    const next = { workerEnabled: change.workerEnabled ?? this.#settings.workerEnabled, openLan: change.openLan ?? this.#settings.openLan };
-    if (next.workerEnabled !== this.#settings.workerEnabled || next.openLan !== this.#settings.openLan) {
+    const before = this.#settings;
+    const next: AppSettings = { workerEnabled: change.workerEnabled ?? before.workerEnabled, openLan: change.openLan ?? before.openLan, keepWarm: change.keepWarm ?? before.keepWarm };
+    if (next.keepWarm !== before.keepWarm) {
+      await writeAppSettings(this.#paths.dataDir, next);
+      this.#settings = next;
+      await this.#applyKeepWarm();
+    }
+    if (next.workerEnabled !== before.workerEnabled || next.openLan !== before.openLan) {
       await writeAppSettings(this.#paths.dataDir, next);
       this.#settings = next;
       // Pausing stops the RPC server and withdraws this machine from the cluster; open LAN needs the RPC server on another address.
@@ -270,6 +285,14 @@ export class HearthCore implements HearthHost {
       });
     }
     return this.#publishSettings();
+  }
+
+  /** Keep-warm as the setting says; it runs in the coordinator, so turning it on starts one (once llama-server is built). */
+  async #applyKeepWarm(): Promise<void> {
+    if (this.#stopping) return;
+    if (!this.#settings.keepWarm && !this.#sessionMade) return;
+    if (!(await this.#llamaServer.builtTools())) return; // turned on again once it is
+    (await this.#requireSession()).setKeepWarm(this.#settings.keepWarm);
   }
 
   #serial<T>(job: () => Promise<T>): Promise<T> {

@@ -3,11 +3,12 @@
 // pushed as a `session` event at every change (progress at most a few times a second). The work
 // itself is the coordinator's (core/coordinator): this file only presents its runs.
 import { EventEmitter } from 'node:events';
-import type { ModelSession, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
+import type { KeepWarmView, ModelSession, PlanChoices, WarmupProgress, WarmupView } from '../api/contract.js';
 import { AUTO_CHOICES } from '../../shared/plan-choices.js';
 import { HearthError, isHearthError } from '../base/errors.js';
 import { openApiEndpoint, type ApiEndpoint, type ApiListen } from '../coordinator/api-endpoint.js';
 import { Coordinator } from '../coordinator/coordinator.js';
+import { KeepWarm } from '../coordinator/keep-warm.js';
 import type { LoadRun } from '../coordinator/load-run.js';
 import type { MemberSource } from '../coordinator/members.js';
 import type { Planned } from '../coordinator/planned.js';
@@ -16,7 +17,7 @@ import { inspectGguf } from '../gguf/inspect-model.js';
 import type { SlotStatus } from '../inference/model-slot.js';
 import type { LlamaTools } from '../native/tools.js';
 import type { LocalDevice } from '../planner/cluster-devices.js';
-import { planModelFrom } from '../planner/model-shape.js';
+import { planModelFrom, readPlanModel } from '../planner/model-shape.js';
 import { assertPlanFits } from '../planner/plan-split.js';
 import type { PlanModel, PlanOptions } from '../planner/plan-types.js';
 import type { CoverageWatch } from '../warmup/coverage-watch.js';
@@ -39,9 +40,11 @@ export interface ModelSessionOptions {
   api: ApiListen;
 }
 
-export class ModelSessionService extends EventEmitter<{ session: [ModelSession] }> {
+export class ModelSessionService extends EventEmitter<{ session: [ModelSession]; keepWarm: [KeepWarmView] }> {
   readonly #options: ModelSessionOptions;
   readonly #coordinator: Coordinator;
+  /** The members' caches kept warm for the models loaded lately (the user's setting turns it on). */
+  readonly #keepWarm: KeepWarm;
   #endpoint: ApiEndpoint | null = null;
   #state: ModelSession = emptySession();
   /** The open model as the planner sees it, planned again from memory at every choice (null: it cannot be planned). */
@@ -58,6 +61,17 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
     super();
     this.#options = options;
     this.#coordinator = new Coordinator({ tools: options.tools, dataDir: options.dataDir, members: options.members, localDevices: options.localDevices });
+    this.#keepWarm = new KeepWarm({ coordinator: this.#coordinator, dataDir: options.dataDir, readModel: readPlanModel, onMembersChange: (listener) => options.members.onChange(listener) });
+    this.#keepWarm.on('change', (view) => this.emit('keepWarm', view));
+  }
+
+  get keepWarm(): KeepWarmView {
+    return this.#keepWarm.view;
+  }
+
+  /** Turn keep-warm on or off (the Settings switch). */
+  setKeepWarm(on: boolean): void {
+    this.#keepWarm.setEnabled(on);
   }
 
   get session(): ModelSession {
@@ -148,6 +162,7 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession] 
   }
 
   async stop(): Promise<void> {
+    await this.#keepWarm.stop();
     ++this.#generation;
     this.#load = null;
     this.#dropPlan();

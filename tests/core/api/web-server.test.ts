@@ -20,6 +20,7 @@ const status: MachineStatus = {
   rpcProtocol: '3.0.0',
   worker: { state: 'serving', endpoint: '127.0.0.1:50052', devices: [], build: null, error: null, activity: 'idle', cache: null },
   llamaServer: { state: 'ready', build: null, error: null },
+  keepWarm: { state: 'off', model: null, peers: [], maxBytesPerSecond: 1, error: null },
 };
 
 // The transport is the boundary under test, so the core behind it is a small stand-in.
