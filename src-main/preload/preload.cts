@@ -41,6 +41,7 @@ const hearth = {
   cancelWarmup: none('cancelWarmup'),
   loadModel: none('loadModel'),
   unloadModel: none('unloadModel'),
+  moveModelBack: none('moveModelBack'),
   sendChat: one('sendChat'),
   stopChat: one('stopChat'),
   getSettings: none('getSettings'),

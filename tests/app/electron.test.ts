@@ -27,6 +27,7 @@ const contractMembers = {
   cancelWarmup: true,
   loadModel: true,
   unloadModel: true,
+  moveModelBack: true,
   sendChat: true,
   stopChat: true,
   getSettings: true,

@@ -23,7 +23,7 @@ export function session(change: { warmup?: ModelSession['warmup']; load?: Partia
     planError: null,
     coverage: [],
     warmup: change.warmup ?? null,
-    load: { state: 'idle', step: null, fraction: null, cache: [], samples: [], error: null, logTail: [], api: null, ...change.load },
+    load: { state: 'idle', step: null, fraction: null, cache: [], samples: [], error: null, logTail: [], api: null, notice: null, peerBack: null, ...change.load },
   };
 }
 

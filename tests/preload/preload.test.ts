@@ -32,6 +32,7 @@ const requestArity = {
   cancelWarmup: 0,
   loadModel: 0,
   unloadModel: 0,
+  moveModelBack: 0,
   sendChat: 1,
   stopChat: 1,
   getSettings: 0,

@@ -5,6 +5,7 @@ import type { RpcManifestUse } from '../../core/inference/rpc-manifest-file.js';
 import { DEFAULT_API_PORT } from '../../core/inference/openai-gateway.js';
 import type { Coordinator } from '../../core/coordinator/coordinator.js';
 import { KeepWarm } from '../../core/coordinator/keep-warm.js';
+import type { LoadRun } from '../../core/coordinator/load-run.js';
 import type { MemberSource } from '../../core/coordinator/members.js';
 import { isLoopback } from '../../core/net/host-check.js';
 import { readPlanModel } from '../../core/planner/model-shape.js';
@@ -58,6 +59,7 @@ export const loadCommand: Command = {
         { event: 'ready', api: api.baseUrl, apiKey: api.apiKey, model: api.modelId, plan: planned.plan, skipped: planned.skipped, hashes: served.hashes, cache: served.cache },
         [describePlan(planned), '', describeHashes(served.hashes), ...served.cache.map((peer) => `${peer.peer}: ${peer.entriesFromCache} of ${peer.entriesTotal} cached tensors from its cache, ${peer.entriesTransferred} sent (${formatBytes(peer.bytesTransferred)} over the link)`), `Serving ${api.modelId} at ${api.baseUrl} (OpenAI-compatible)${api.apiKey ? ` with API key ${api.apiKey}` : ''}. Talk to it: hearth chat`].join('\n'),
       );
+      followHeals(run, out);
       if (!flags['no-keep-warm']) keepWarm = startKeepWarm(coordinator, members, dataDir, out);
       await untilStopped();
       out.note('Stopping…');
@@ -68,6 +70,17 @@ export const loadCommand: Command = {
     }
   },
 };
+
+/** Say what happens while it serves: a lost peer, the model served again elsewhere, a peer back, the end of healing. */
+function followHeals(run: LoadRun, out: CliOutput): void {
+  run.on('healing', (loss) => out.event({ event: 'healing', ...loss }, `Lost: ${loss.reason}. Loading the model again over what is left of the cluster…`));
+  run.on('healed', (planned, served) => {
+    const peers = planned.plan.rpcPeers.map((id) => planned.members.find((member) => member.id === id)?.name ?? id);
+    out.event({ event: 'healed', plan: planned.plan, cache: served.cache, api: served.api.baseUrl }, `Serving again ${peers.length > 0 ? `on ${peers.join(', ')} and this machine` : 'on this machine alone'} at ${served.api.baseUrl}.`);
+  });
+  run.on('back', (member) => out.event({ event: 'peer-back', peerId: member.id, peer: member.name }, `${member.name} is back. To spread the model over it again, stop this load (Ctrl-C) and run hearth load again: its cache still holds its part.`));
+  run.on('gave-up', (reason) => out.event({ event: 'gave-up', reason }, `The model is down: ${reason}`));
+}
 
 /** Keep the recent models warm on the members while this command serves, telling each step. */
 function startKeepWarm(coordinator: Coordinator, members: MemberSource, dataDir: string, out: CliOutput): KeepWarm {

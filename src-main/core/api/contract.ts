@@ -198,6 +198,10 @@ export interface LoadView {
   logTail: string[];
   /** The OpenAI-compatible API while the model serves. */
   api: ApiAccess | null;
+  /** What happened while it served (a peer lost, the model loaded again elsewhere), for the user; null when nothing did. */
+  notice: string | null;
+  /** A peer the served model lost that answers again: Move back (moveModelBack) spreads the model over it again. */
+  peerBack: string | null;
 }
 
 /** The open model and everything done with it: its plan, each peer's cache coverage, warm-up and load. */
@@ -296,6 +300,8 @@ export interface HearthRequests {
   loadModel: () => Promise<ModelSession>;
   /** Stop a load in progress, or unload the served model. */
   unloadModel: () => Promise<ModelSession>;
+  /** Plan the open model again over every member (a lost one is back) and load it so. */
+  moveModelBack: () => Promise<ModelSession>;
 
   /** Ask the loaded model; the answer streams as `chatText` events, and the whole comes back. */
   sendChat: (ask: ChatAsk) => Promise<ChatReply>;
@@ -319,7 +325,7 @@ export interface HearthEvents {
 // A value per request and per event, so the compiler says when the contract gains one the transports do not carry.
 const requestFlags = {
   getStatus: true, getCluster: true, addPeer: true, showPairingCode: true, joinCluster: true, listModelFiles: true, openModel: true, closeModel: true,
-  getSession: true, setPlanChoices: true, startWarmup: true, cancelWarmup: true, loadModel: true, unloadModel: true, sendChat: true, stopChat: true,
+  getSession: true, setPlanChoices: true, startWarmup: true, cancelWarmup: true, loadModel: true, unloadModel: true, moveModelBack: true, sendChat: true, stopChat: true,
   getSettings: true, updateSettings: true, clearCache: true,
 } as const satisfies Record<keyof HearthRequests, true>;
 const eventFlags = { status: true, cluster: true, session: true, chatText: true, settings: true } as const satisfies Record<keyof HearthEvents, true>;

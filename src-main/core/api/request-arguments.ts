@@ -43,6 +43,7 @@ export const requestArguments: Decoders = {
   cancelWarmup: none('cancelWarmup'),
   loadModel: none('loadModel'),
   unloadModel: none('unloadModel'),
+  moveModelBack: none('moveModelBack'),
   sendChat: one('sendChat', '{ id, messages, maxTokens?, temperature? }', chatAsk),
   stopChat: one('stopChat', '{ id }', (value) => ({ id: text(value, 'id', 128) })),
   getSettings: none('getSettings'),

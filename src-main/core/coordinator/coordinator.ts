@@ -14,6 +14,7 @@ import { assertPlanFits, planSplit } from '../planner/plan-split.js';
 import type { PlanModel, PlanOptions } from '../planner/plan-types.js';
 import { CoverageWatch } from '../warmup/coverage-watch.js';
 import { peerShares, planGivesPeersCachedTensors, type PeerShare } from '../warmup/peer-shares.js';
+import type { HealContext } from './heal-plan.js';
 import { startLoad, type LoadApi, type LoadRun, type Served } from './load-run.js';
 import type { MemberSource } from './members.js';
 import { PeerLinks, type LinkCounts, type PeerLink } from './peer-links.js';
@@ -31,6 +32,9 @@ export interface CoordinatorOptions {
   /** This machine's devices (a running worker knows them); asked of ggml when left out. */
   localDevices?: () => Promise<readonly LocalDevice[]>;
 }
+
+/** A heal asks each remaining member whether it still answers, this long at most: a peer whose link just broke may still be listed. */
+const HEAL_PROBE_MS = 3_000;
 
 /** A plan is quick (the members are known, the model read): its run has no events. */
 export type PlanRun = Run<Record<never, never>, Planned>;
@@ -57,12 +61,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.#manifest = new SharedManifest(loadOrMakeManifest, options.dataDir);
   }
 
-  /** Plan `model` over this machine and the members now (loads nothing, opens no link). */
-  plan(model: PlanModel, options: PlanOptions = {}): PlanRun {
+  /** Plan `model` over this machine and the members now, or only those of them in `among` (loads nothing, opens no link). */
+  plan(model: PlanModel, options: PlanOptions = {}, among?: readonly string[]): PlanRun {
     return new Run(async () => {
-      const { members, skipped } = this.#options.members.current();
+      const now = this.#options.members.current();
+      const members = among ? now.members.filter((member) => among.includes(member.id)) : now.members;
       const local = await (this.#options.localDevices?.() ?? listDevices(this.#options.tools));
-      return { plan: planSplit(model, clusterDevices(local, members), options), options, members, skipped };
+      return { plan: planSplit(model, clusterDevices(local, members), options), model, options, members, skipped: now.skipped };
     });
   }
 
@@ -104,15 +109,21 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     assertPlanFits(planned.plan);
     const previous = this.#served;
     const giveWay = this.#preempt();
+    let first = true;
     const run = startLoad({
       tools: this.#options.tools,
       dataDir: this.#options.dataDir,
       links: (of) => this.#linksOf(of),
       manifest: async (modelPath, onHashing, signal) => {
-        await giveWay;
-        await previous?.stop();
+        if (first) {
+          first = false;
+          await giveWay;
+          await previous?.stop();
+        }
         return this.#manifest.of(modelPath, onHashing, signal);
       },
+      members: () => this.#options.members.current(),
+      heal: this.#healContext(),
     }, planned, api);
     this.#served = run;
     run.result.then((served) => {
@@ -174,6 +185,21 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (busy?.what !== 'keep-warm') return;
     busy.run.cancel();
     await busy.run.result.catch(() => undefined);
+  }
+
+  #healContext(): HealContext {
+    return {
+      members: () => this.#options.members.current().members,
+      answers: async (member) => {
+        await this.#links.of(member).worker.call('status', {}, { timeoutMs: HEAL_PROBE_MS });
+        return true;
+      },
+      plan: (previous, options, among) => this.plan(previous.model, options, among).result,
+      uncachedBytes: async (planned) => {
+        const coverage = await (await this.coverage(planned))?.refresh();
+        return (coverage ?? []).reduce((sum, peer) => sum + (peer.error ? Infinity : peer.shareBytes - peer.cachedBytes), 0);
+      },
+    };
   }
 
   #linksOf(planned: Planned): PeerLink[] {

@@ -4,7 +4,7 @@ import { AUTO_CHOICES } from '../../shared/plan-choices.js';
 
 /** Nothing loading or served. */
 export function idleLoad(): ModelSession['load'] {
-  return { state: 'idle', step: null, fraction: null, cache: [], samples: [], error: null, logTail: [], api: null };
+  return { state: 'idle', step: null, fraction: null, cache: [], samples: [], error: null, logTail: [], api: null, notice: null, peerBack: null };
 }
 
 /** No model open. */

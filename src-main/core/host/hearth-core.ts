@@ -172,6 +172,7 @@ export class HearthCore implements HearthHost {
       cancelWarmup: async () => (await this.#requireSession()).cancelWarmup(),
       loadModel: async () => (await this.#requireSession()).load(),
       unloadModel: async () => (await this.#requireSession()).unload(),
+      moveModelBack: async () => (await this.#requireSession()).moveBack(),
       sendChat: (ask) => this.#chat.send(ask),
       stopChat: async ({ id }) => this.#chat.stop(id),
       getSettings: async () => this.#settingsView(),

@@ -152,6 +152,14 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession];
     return this.session;
   }
 
+  /** A peer the served model lost is back: plan the model again over every member, and load it so. */
+  async moveBack(): Promise<ModelSession> {
+    if (!this.#state.model) throw new HearthError('no-model', 'Open a model first: drop a .gguf file on the window.');
+    this.#coordinator.assertIdle('move the model back');
+    await this.#replan(++this.#generation);
+    return this.load();
+  }
+
   /** Stop a load in progress, or stop serving. */
   async unload(): Promise<ModelSession> {
     this.#load = null;
@@ -251,6 +259,11 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession];
       // A crash after the load: say so, with llama-server's last lines.
       else if (status.state === 'failed' && ready) setLoad({ state: 'failed', api: null, error: `llama-server stopped: ${status.reason}. Press Load to start it again.`, logTail: status.logTail }, true);
     });
+    // While it serves: a lost peer, the model loaded again without it, a peer back, or the end of healing.
+    run.on('healing', (loss) => setLoad({ state: 'loading', step: `reloading: ${loss.reason}`, fraction: null, api: null, peerBack: null, notice: `${clock()}: ${loss.reason}. Loading the model again over what is left of the cluster…` }, true));
+    run.on('healed', (planned, served) => setLoad({ state: 'ready', step: null, fraction: 1, cache: served.cache, api: served.api, notice: `${this.#state.load.notice?.replace(/ Loading the model again over what is left of the cluster…$/, '') ?? ''} Serving again ${where(planned)} since ${clock()}.`.trim() }, true));
+    run.on('back', (member) => setLoad({ peerBack: member.name }, true));
+    run.on('gave-up', (reason) => setLoad({ state: 'failed', step: null, fraction: null, api: null, error: reason, peerBack: null }, true));
     run.result.then((served) => {
       ready = true;
       samples.add(served.cache.reduce((sum, peer) => sum + peer.bytesTransferred, 0), true);
@@ -289,6 +302,17 @@ export class ModelSessionService extends EventEmitter<{ session: [ModelSession];
       this.emit('session', this.session);
     }, PUSH_MS);
   }
+}
+
+/** "on worker-a and this machine", "on this machine alone". */
+function where({ plan, members }: Planned): string {
+  const peers = plan.rpcPeers.map((id) => members.find((member) => member.id === id)?.name ?? id);
+  return peers.length > 0 ? `on ${peers.join(', ')} and this machine` : 'on this machine alone';
+}
+
+/** The time of day, for notices. */
+function clock(): string {
+  return new Date().toLocaleTimeString();
 }
 
 function planOptions(choices: PlanChoices): PlanOptions {

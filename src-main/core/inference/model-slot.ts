@@ -62,6 +62,8 @@ interface Loaded {
 export class ModelSlot extends EventEmitter {
   readonly #options: ModelSlotOptions;
   #loaded: Loaded | null = null;
+  /** Why the model is about to be loaded again (a heal), until that load begins: requests hear "loading", not "failed". */
+  #reloading: { modelId: string; why: string } | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: ModelSlotOptions) {
@@ -70,6 +72,8 @@ export class ModelSlot extends EventEmitter {
   }
 
   get status(): SlotStatus {
+    const reloading = this.#reloading;
+    if (reloading) return { state: 'loading', modelId: reloading.modelId, progress: { step: reloading.why, fraction: null } };
     const loaded = this.#loaded;
     if (!loaded) return { state: 'empty' };
     const { modelId } = loaded;
@@ -95,13 +99,23 @@ export class ModelSlot extends EventEmitter {
     return this.#loaded?.server ?? null;
   }
 
+  /** Say the model is being loaded again, and why, until the next `load` or `unload` begins (a heal re-plans first). */
+  reloading(why: string): void {
+    const modelId = this.#loaded?.modelId;
+    if (!modelId) return;
+    this.#reloading = { modelId, why };
+    this.#changed();
+  }
+
   /** Unload whatever is loaded, then load `load`; resolves once it serves, rejects with the reason it failed. */
   async load(load: ModelLoad): Promise<void> {
     const modelId = load.modelId ?? modelIdFor(load.model);
     const server = await this.#serialized(async () => {
+      // A heal's "reloading" stands while the failed server goes, until the new one is on its way.
       await this.#unloadNow();
       const loaded: Loaded = { modelId, server: null, requests: new Set(), unloading: false };
       this.#loaded = loaded;
+      this.#reloading = null;
       this.#changed();
       try {
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
@@ -125,6 +139,7 @@ export class ModelSlot extends EventEmitter {
 
   /** Stop serving: running requests get `drainMs` to finish, then end with an error; resolves once llama-server has exited. */
   unload(): Promise<void> {
+    this.#reloading = null;
     return this.#serialized(() => this.#unloadNow());
   }
 

@@ -126,6 +126,11 @@ export class SessionState {
     return this.#request('unload', () => this.api.unloadModel());
   }
 
+  /** A lost peer is back: plan over every member again and load so. */
+  moveBack(): Promise<void> {
+    return this.#request('load', () => this.api.moveModelBack());
+  }
+
   close(): Promise<void> {
     return this.#request('close', () => this.api.closeModel());
   }
