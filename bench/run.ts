@@ -1,10 +1,11 @@
-// `npm run bench [-- loads manifest reload warmup link]`: every benchmark (or the ones named), each figure a ratio
+// `npm run bench [-- loads manifest reload warmup link heal]`: every benchmark (or the ones named), each figure a ratio
 // against a baseline measured in the same run; writes bench-report/report.md, results.json and chart.svg.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCacheLoads, cacheLoadsReportSection } from './cache-loads.js';
 import { benchmarkChart, type BenchResults } from './chart.js';
+import { benchHeal, healBenchFailed, healReportSection } from './heal.js';
 import { benchLink, linkBenchFailed, linkReportSection } from './link.js';
 import { benchManifest, manifestBenchFailed, manifestReportSection } from './manifest.js';
 import { benchManifestReload, manifestReloadReportSection } from './manifest-reload.js';
@@ -34,6 +35,10 @@ const BENCHMARKS = {
   link: async () => {
     const results = await benchLink({ runs: RUNS });
     return { results, section: linkReportSection(results), failed: linkBenchFailed(results) };
+  },
+  heal: async () => {
+    const results = await benchHeal({ runs: RUNS });
+    return { results, section: healReportSection(results), failed: healBenchFailed(results) };
   },
 } as const;
 type BenchName = keyof typeof BENCHMARKS;

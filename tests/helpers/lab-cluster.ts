@@ -6,7 +6,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { saveIdentity } from '../../src-main/core/peers/cluster/cluster-identity.js';
 import { HEARTH_BIN, REPO_ROOT } from './cli.js';
-import { scratchDir } from './models.js';
 import type { Lab, LabHost } from './netns.js';
 
 /** One machine of the cluster: its namespace and its own data and cache folders. */
@@ -27,13 +26,13 @@ export interface LabProcess {
   exited: Promise<number | null>;
 }
 
-/** Machines for every lab host, all in one cluster. */
-export async function pairedMachines(lab: Lab): Promise<LabMachine[]> {
+/** Machines for every lab host, all in one cluster; `folder(prefix)` makes each machine's empty folders (tests: scratchDir). */
+export async function pairedMachines(lab: Lab, folder: (prefix: string) => string): Promise<LabMachine[]> {
   const clusterKey = randomBytes(32);
   return Promise.all(lab.hosts.map(async (host) => {
-    const dataDir = scratchDir(`hearth-${host.name}-data-`);
+    const dataDir = folder(`hearth-${host.name}-data-`);
     await saveIdentity(dataDir, { deviceId: randomUUID(), deviceName: host.name, clusterKey });
-    return { host, name: host.name, dataDir, cacheDir: scratchDir(`hearth-${host.name}-cache-`) };
+    return { host, name: host.name, dataDir, cacheDir: folder(`hearth-${host.name}-cache-`) };
   }));
 }
 

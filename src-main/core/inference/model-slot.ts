@@ -170,11 +170,13 @@ export class ModelSlot extends EventEmitter {
   async #unloadNow(): Promise<void> {
     const loaded = this.#loaded;
     if (!loaded) return;
+    // Being replaced after a loss (a heal): nothing it runs can finish, so it goes at once.
+    const lost = this.#reloading !== null;
     loaded.unloading = true;
     this.#changed();
-    if (loaded.server?.state.state === 'ready') await this.#drain(loaded);
+    if (loaded.server?.state.state === 'ready' && !lost) await this.#drain(loaded);
     abortAll(loaded, new HearthError('model-unloaded', `The model "${loaded.modelId}" was unloaded while this request ran.`));
-    await loaded.server?.stop();
+    await loaded.server?.stop(lost ? 0 : undefined);
     if (this.#loaded === loaded) this.#loaded = null;
     this.#changed();
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { startLlamaServer } from '../../helpers/llama-server.js';
 import { completeInside, hearthInLab, killHard, pairedMachines, startLabWorker, type LabMachine, type LabProcess } from '../../helpers/lab-cluster.js';
-import { syntheticModel } from '../../helpers/models.js';
+import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { canCreateNamespaces, createLab, type Lab } from '../../helpers/netns.js';
 
 const namespaces = await canCreateNamespaces();
@@ -33,7 +33,7 @@ describe.skipIf(!namespaces.ok)('a served model heals', () => {
     local = ((await (await fetch(`${reference.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { choices: { text: string }[] }).choices[0]!.text;
     await reference.stop();
     lab = await createLab({ hosts: 3 });
-    machines = await pairedMachines(lab);
+    machines = await pairedMachines(lab, scratchDir);
     workers = await Promise.all(machines.slice(1).map((machine) => startLabWorker(lab, machine)));
   }, 300_000);
 

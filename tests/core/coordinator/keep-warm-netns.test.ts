@@ -4,7 +4,7 @@
 // cached tensor: every one comes from the members' caches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hearthInLab, pairedMachines, startLabWorker, type LabMachine } from '../../helpers/lab-cluster.js';
-import { syntheticModel } from '../../helpers/models.js';
+import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { canCreateNamespaces, createLab, type Lab } from '../../helpers/netns.js';
 
 const namespaces = await canCreateNamespaces();
@@ -25,7 +25,7 @@ describe.skipIf(!namespaces.ok)('keep-warm', () => {
   beforeAll(async () => {
     model = await syntheticModel('cacheSized');
     lab = await createLab({ hosts: 3 });
-    machines = await pairedMachines(lab);
+    machines = await pairedMachines(lab, scratchDir);
   }, 300_000);
 
   afterAll(async () => {
