@@ -83,7 +83,9 @@ export class ClusterNode extends EventEmitter {
         if (id === PUBLIC_IDENTITY) return service === ADVERT_SERVICE;
         return id.startsWith('member:') && service !== ADVERT_SERVICE;
       },
-      services: { rpc: { host: rpc[0]!, port: Number(rpc[1]) } },
+      services: { rpc: { host: rpc[0]!, port: Number(rpc[1]), oneAtATime: true } },
+      // Names the coordinator holding the worker when another one is refused.
+      nameOf: (id: string) => node?.directory.peers().find((peer) => memberIdentity(peer.advert.id) === id)?.advert.name ?? null,
       handlers: {
         // In-process: a pre-warm's bytes skip a loopback hop (its syscalls and thread wake-ups: a tenth of the worker's CPU).
         control: (socket) => worker.control.accept(socket),
@@ -99,6 +101,7 @@ export class ClusterNode extends EventEmitter {
     node.#closers.push(() => link.close());
     const refused = node;
     link.on('handshake-failed', (failure) => refused.emit('link-refused', failure));
+    link.on('peer-silent', (peer) => refused.emit('peer-silent', peer));
     await directory.start();
     node.#closers.push(async () => directory.stop());
     if (options.discovery) {
@@ -223,6 +226,7 @@ export class ClusterNode extends EventEmitter {
     if (!peer.compatible) throw new HearthError('incompatible-peer', `${peer.advert.name} cannot be used: ${peer.reason}`);
     const endpoint = await startLocalEndpoint({
       peer: { host: peer.addresses[0]!, port: peer.advert.linkPort },
+      name: peer.advert.name,
       identity: memberIdentity(this.#identity.deviceId),
       psk: linkPsk(this.#identity.clusterKey),
       service,

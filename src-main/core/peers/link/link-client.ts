@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { HearthError } from '../../errors.js';
+import { BEAT_SERVICE, BEAT_TIMEOUT_MS, BeatKeeper, type BeatOutcome, type BeatTiming } from './link-beat.js';
 import { joinSockets } from './join-sockets.js';
 import { classifyHandshakeError, headerLine, isServiceName, LINK_TLS, LineError, readLine } from './link-protocol.js';
 
@@ -118,6 +119,8 @@ function closedError(phase: Phase, where: string): HearthError {
 /** Where a local endpoint leads, and as whom. */
 export interface LocalEndpointOptions {
   peer: { host: string; port: number };
+  /** The peer's name for messages (its address when left out). */
+  name?: string;
   identity: string;
   psk: Buffer;
   service: string;
@@ -126,8 +129,10 @@ export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   timeoutMs?: number;
-  /** Told of each stream that could not be opened (wrong key, peer gone): the local connection is closed. */
+  /** Told of each stream that could not be opened (wrong key, peer gone, busy) or was cut: the local connections are closed. */
   onError?: (error: HearthError) => void;
+  /** Heartbeat timing while connections are open (tests shorten it); false: no liveness check. */
+  beat?: BeatTiming | false;
 }
 
 /** Counters of a local endpoint since it started. */
@@ -139,6 +144,8 @@ export interface LocalEndpointStats {
   bytesUp: number;
   /** Bytes from the peer to local clients. */
   bytesDown: number;
+  /** Why the last stream to the peer was refused or cut, in words naming the peer; null while none was. */
+  failure: string | null;
 }
 
 /** A loopback listener whose connections each become a link stream to a peer's service. */
@@ -152,31 +159,50 @@ export interface LocalEndpoint {
 
 /** Start a local TCP endpoint that carries each accepted connection to `peer`'s service through the secure link. */
 export async function startLocalEndpoint(options: LocalEndpointOptions): Promise<LocalEndpoint> {
-  const stats: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0 };
+  const stats: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0, failure: null };
+  const where = options.name ?? `${options.peer.host}:${options.peer.port}`;
   const open = new Set<net.Socket>();
   const track = (socket: net.Socket): void => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
   };
+  const fail = (error: HearthError): void => {
+    stats.failures++;
+    stats.failure = error.message;
+    options.onError?.(error);
+  };
+  const stream = (service: string) => openLinkStream({ ...options.peer, identity: options.identity, psk: options.psk, service, timeoutMs: options.timeoutMs });
+  const beats = options.beat === false ? null : new BeatKeeper(() => stream(BEAT_SERVICE), (outcome) => {
+    // Cut every stream to the peer: llama-server then fails at once, naming the endpoint.
+    for (const socket of open) socket.destroy();
+    fail(lostError(where, outcome, options.beat ? options.beat.timeoutMs : BEAT_TIMEOUT_MS));
+  }, options.beat);
   // Paused until the link stream is open: what the client sends first waits in the kernel.
   const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (local) => {
     stats.connections++;
     stats.active++;
     track(local);
+    const release = beats?.hold();
     local.on('error', () => local.destroy());
-    local.once('close', () => stats.active--);
-    openLinkStream({ ...options.peer, identity: options.identity, psk: options.psk, service: options.service, timeoutMs: options.timeoutMs }).then(
+    local.once('close', () => {
+      stats.active--;
+      release?.();
+    });
+    stream(options.service).then(
       (remote) => {
         track(remote);
         if (local.destroyed) return void remote.destroy();
         joinSockets(local, remote);
         local.on('data', (chunk: Buffer) => (stats.bytesUp += chunk.length));
         remote.on('data', (chunk: Buffer) => (stats.bytesDown += chunk.length));
+        // The peer ending a stream its client still uses: its worker stopped, restarted or dropped us.
+        remote.once('close', () => {
+          if (!local.destroyed && !local.writableEnded) fail(new HearthError('link-cut', `${where} closed the "${options.service}" stream while it was in use: its worker stopped or restarted, or it dropped this machine.`));
+        });
       },
       (error: HearthError) => {
-        stats.failures++;
         local.destroy();
-        options.onError?.(error);
+        fail(options.name ? new HearthError(error.code, `${options.name}: ${error.message}`, { cause: error }) : error);
       },
     );
   });
@@ -191,8 +217,15 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     port,
     stats: () => ({ ...stats }),
     close: () => new Promise<void>((resolve) => {
+      beats?.close();
       server.close(() => resolve());
       for (const socket of open) socket.destroy();
     }),
   };
+}
+
+/** A peer that stopped answering its heartbeat, or could not be reached for one. */
+function lostError(where: string, outcome: BeatOutcome, timeoutMs: number): HearthError {
+  if (outcome.kind === 'unreachable') return new HearthError('peer-lost', `${where} could not be reached for a heartbeat (${outcome.error.message}): its streams were closed.`, { cause: outcome.error });
+  return new HearthError('peer-lost', `${where} stopped answering: no heartbeat for ${timeoutMs / 1000} s (the machine is off or frozen, its cable unplugged, or the network drops the traffic), so its streams were closed.`);
 }
