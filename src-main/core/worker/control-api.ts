@@ -95,6 +95,8 @@ async function route(target: ControlTarget, req: http.IncomingMessage, res: http
   switch (key) {
     case 'GET /v1/status':
       return sendJson(res, 200, { release: target.release, worker: worker.status, cache: cache.summary() });
+    case 'GET /v1/worker/log':
+      return sendJson(res, 200, { lines: worker.logTail() });
     case 'GET /v1/devices':
       return sendJson(res, 200, { devices: await worker.refreshDevices() });
     case 'GET /v1/cache':
