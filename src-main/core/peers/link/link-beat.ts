@@ -4,6 +4,7 @@
 // and an idle connection waits forever. So each end of a link sends a byte every BEAT_INTERVAL_MS
 // on a stream of its own and gives up on the peer after BEAT_TIMEOUT_MS of silence.
 import type { Duplex } from 'node:stream';
+import { HearthError } from '../../errors.js';
 
 /** The link service that answers heartbeats. */
 export const BEAT_SERVICE = 'beat';
@@ -135,4 +136,10 @@ export class BeatKeeper {
       },
     );
   }
+}
+
+/** A peer that stopped answering its heartbeat, or could not be reached for one, as a user reads it. */
+export function lostError(where: string, outcome: BeatOutcome, timeoutMs = BEAT_TIMEOUT_MS): HearthError {
+  if (outcome.kind === 'unreachable') return new HearthError('peer-lost', `${where} could not be reached for a heartbeat (${outcome.error.message}): its streams were closed.`, { cause: outcome.error });
+  return new HearthError('peer-lost', `${where} stopped answering: no heartbeat for ${timeoutMs / 1000} s (the machine is off or frozen, its cable unplugged, or the network drops the traffic), so its streams were closed.`);
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { HearthError } from '../../errors.js';
-import { BEAT_SERVICE, BEAT_TIMEOUT_MS, BeatKeeper, type BeatOutcome, type BeatTiming } from './link-beat.js';
+import { BEAT_SERVICE, BEAT_TIMEOUT_MS, BeatKeeper, lostError, type BeatTiming } from './link-beat.js';
 import { joinSockets } from './join-sockets.js';
 import { classifyHandshakeError, headerLine, isServiceName, LINK_TLS, LineError, readLine } from './link-protocol.js';
 
@@ -222,10 +222,4 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
       for (const socket of open) socket.destroy();
     }),
   };
-}
-
-/** A peer that stopped answering its heartbeat, or could not be reached for one. */
-function lostError(where: string, outcome: BeatOutcome, timeoutMs: number): HearthError {
-  if (outcome.kind === 'unreachable') return new HearthError('peer-lost', `${where} could not be reached for a heartbeat (${outcome.error.message}): its streams were closed.`, { cause: outcome.error });
-  return new HearthError('peer-lost', `${where} stopped answering: no heartbeat for ${timeoutMs / 1000} s (the machine is off or frozen, its cable unplugged, or the network drops the traffic), so its streams were closed.`);
 }
