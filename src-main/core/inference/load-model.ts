@@ -71,7 +71,9 @@ export async function loadPlan(request: LoadRequest): Promise<HashManifest> {
   await announceLoad(plan, manifest, request.members);
   await written;
   request.signal?.throwIfAborted();
-  await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile) });
+  // The members behind --rpc: their links' bytes are the load's progress, and a failure names the one at fault.
+  const peers = request.members.filter((member) => plan.rpc.includes(member.endpoint));
+  await request.slot.load({ model: plan.model.path, modelId: request.modelId, args: plan.args, env: rpcManifestEnv(manifestFile), peers });
   return manifest;
 }
 

@@ -8,6 +8,7 @@ import { probeAdvert } from '../peers/advert-probe.js';
 import { clusterFingerprint, loadIdentity, type ClusterIdentity } from '../peers/cluster/cluster-identity.js';
 import { linkPsk, memberIdentity } from '../peers/link/link-keys.js';
 import { LinkAgent } from '../peers/link/link-agent.js';
+import { BEAT_SERVICE } from '../peers/link/link-beat.js';
 import { openLinkStream, startLocalEndpoint, type LocalEndpoint } from '../peers/link/link-client.js';
 import { PeerDirectory, type PeerState } from '../peers/peer-directory.js';
 import type { PlanPeer } from '../planner/cluster-devices.js';
@@ -100,7 +101,7 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
   const skipped: MemberLinks['skipped'] = [];
   const as = { identity: memberIdentity(identity.deviceId), psk: linkPsk(identity.clusterKey) };
   const address = (peer: PeerState) => ({ host: peer.addresses[0]!, port: peer.advert.linkPort });
-  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: address(peer), ...as, service });
+  const link = (peer: PeerState, service: 'rpc' | 'control') => startLocalEndpoint({ peer: address(peer), name: peer.advert.name, ...as, service });
   // A stable --rpc order: the same cluster gives the same plan on every load.
   for (const peer of [...peers].sort((a, b) => a.advert.id.localeCompare(b.advert.id))) {
     const reason = unusable(peer, fingerprint);
@@ -112,7 +113,7 @@ async function linkMembers(peers: readonly PeerState[], identity: ClusterIdentit
     endpoints.push(rpc);
     const control = await link(peer, 'control');
     endpoints.push(control);
-    const uploadAgent = new LinkAgent(() => openLinkStream({ ...address(peer), ...as, service: 'control' }));
+    const uploadAgent = new LinkAgent(() => openLinkStream({ ...address(peer), ...as, service: 'control' }), { name: peer.advert.name, openBeat: () => openLinkStream({ ...address(peer), ...as, service: BEAT_SERVICE }) });
     endpoints.push({ close: async () => uploadAgent.destroy() });
     members.push({
       id: peer.advert.id,

@@ -6,6 +6,7 @@ import type { LoadFailure, LoadProgress, LoadState } from './load-state.js';
 import { spawnLlamaServer, type LlamaServerOptions, type LlamaServerProcess } from './llama-server-process.js';
 import { START_PROGRESS } from './load-progress.js';
 import { modelIdFor } from './model-id.js';
+import type { RpcPeer } from './rpc-peers.js';
 
 /** What to load: a GGUF file and the planner's llama-server flags. */
 export interface ModelLoad {
@@ -15,6 +16,8 @@ export interface ModelLoad {
   args?: readonly string[];
   /** Extra environment for this load's llama-server (e.g. the RPC client's hash manifest). */
   env?: NodeJS.ProcessEnv;
+  /** The workers behind `--rpc`: progress while it loads, and the one at fault when it fails. */
+  peers?: readonly RpcPeer[];
 }
 
 /** What the slot holds now. */
@@ -42,7 +45,8 @@ export interface ModelSlotOptions {
   tools: LlamaServerOptions['tools'];
   /** How long an unload lets running requests finish before ending them. */
   drainMs?: number;
-  readyTimeoutMs?: number;
+  /** See LlamaServerOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number;
   onLine?: (line: string) => void;
   /** Stands in for spawnLlamaServer. */
   spawn?: (options: LlamaServerOptions) => Promise<LlamaServerProcess>;
@@ -107,7 +111,7 @@ export class ModelSlot extends EventEmitter {
       try {
         const spawn = this.#options.spawn ?? spawnLlamaServer;
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
-        loaded.server = await spawn({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: this.#options.onLine });
+        loaded.server = await spawn({ tools, model: load.model, modelId, args: load.args, peers: load.peers, stallTimeoutMs: this.#options.stallTimeoutMs, onLine: this.#options.onLine });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();
@@ -145,6 +149,8 @@ export class ModelSlot extends EventEmitter {
       // The connection drops a moment before the process's exit is seen.
       let timer: NodeJS.Timeout | undefined;
       const gone = await Promise.race([server.exited.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, 1_000, false)))]);
+      // Its end becomes a state only once the involved workers' logs are read (a few seconds at most).
+      if (gone) await server.finished;
       clearTimeout(timer);
       const state = server.state;
       if (!gone) return null;
