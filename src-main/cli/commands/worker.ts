@@ -70,7 +70,7 @@ export const workerCommand: Command = {
     cluster.on('link-refused', (failure: { address: string; reason: string }) =>
       out.event({ event: 'link-refused', ...failure }, `Refused a secure link from ${failure.address}: ${failure.reason}`));
     cluster.on('peer-silent', (peer: SilentPeer) =>
-      out.event({ event: 'peer-silent', ...peer }, `${peer.name ?? `The member at ${peer.address}`} stopped answering its heartbeat: closed its ${peer.streams} stream(s), the worker is free for another coordinator`));
+      out.event({ event: 'peer-silent', ...peer }, `${peer.name ?? `The member at ${peer.address}`} ${peer.why === 'silent' ? 'stopped answering its heartbeat' : 'reset its heartbeat'}: closed its ${peer.streams} stream(s), the worker is free for another coordinator`));
     const status = worker.service.status;
     const cache = worker.service.cache.summary();
     out.event(

@@ -519,7 +519,7 @@ describe('liveness', () => {
       expect(busy.message).toMatch(/busy: its worker serves coordinator-a \(127\.0\.0\.1\), since .*; it takes one coordinator at a time/);
       relay.blackhole();
       await until(() => silent.length === 1, 10_000);
-      expect(silent).toEqual([{ address: '127.0.0.1', name: 'coordinator-a', streams: 1 }]);
+      expect(silent).toEqual([{ address: '127.0.0.1', name: 'coordinator-a', streams: 1, why: 'silent' }]);
       const next = await stream(server, { identity: 'member:other' });
       expect((await roundTrip(next, Buffer.from('now mine'))).toString()).toBe('now mine');
       next.destroy();

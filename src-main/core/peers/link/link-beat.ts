@@ -28,29 +28,32 @@ export interface BeatTiming {
 const DEFAULT_TIMING: BeatTiming = { intervalMs: BEAT_INTERVAL_MS, timeoutMs: BEAT_TIMEOUT_MS };
 
 /**
- * Beat on `socket` and watch for the peer's beats: `onSilent` once the peer has been silent for
- * the timeout (the socket is then destroyed), never when the socket just closes. Returns a stop
- * function that ends the stream cleanly.
+ * Beat on `socket` and watch for the peer's beats: `onGone` once the peer has been silent for the
+ * timeout, or its end of the stream was reset (it died, or dropped the connection while the cable
+ * was out); the socket is then destroyed. Never when the peer ends the stream cleanly. Returns a
+ * stop function that ends the stream cleanly.
  */
-export function beatOn(socket: Duplex, onSilent: () => void, timing: BeatTiming = DEFAULT_TIMING): () => void {
+export function beatOn(socket: Duplex, onGone: (why: 'silent' | 'reset') => void, timing: BeatTiming = DEFAULT_TIMING): () => void {
   let heardAt = Date.now();
   let done = false;
   const finish = (): void => {
     done = true;
     clearInterval(timer);
   };
+  const gone = (why: 'silent' | 'reset'): void => {
+    if (done) return;
+    finish();
+    socket.destroy();
+    onGone(why);
+  };
   const timer = setInterval(() => {
-    if (Date.now() - heardAt > timing.timeoutMs) {
-      finish();
-      socket.destroy();
-      return onSilent();
-    }
+    if (Date.now() - heardAt > timing.timeoutMs) return gone('silent');
     // A peer that stops reading must not make this end buffer without bound.
     if (socket.writableLength < 64) socket.write(BEAT);
   }, Math.min(timing.intervalMs, timing.timeoutMs / 2));
   timer.unref();
   socket.on('data', () => (heardAt = Date.now()));
-  socket.on('error', () => socket.destroy());
+  socket.on('error', () => gone('reset'));
   socket.once('close', finish);
   socket.write(BEAT);
   return () => {
@@ -61,7 +64,7 @@ export function beatOn(socket: Duplex, onSilent: () => void, timing: BeatTiming 
 }
 
 /** Why a peer counts as gone, or why liveness is off for it. */
-export type BeatOutcome = { kind: 'silent' } | { kind: 'unreachable'; error: Error } | { kind: 'unsupported' };
+export type BeatOutcome = { kind: 'silent' } | { kind: 'reset' } | { kind: 'unreachable'; error: Error };
 
 /**
  * One heartbeat stream to a peer, open while something holds it (a local endpoint's live
@@ -117,9 +120,9 @@ export class BeatKeeper {
       (socket) => {
         this.#opening = false;
         if (this.#holds === 0) return void socket.destroy();
-        const stop = beatOn(socket, () => {
+        const stop = beatOn(socket, (why) => {
           this.#stop = null;
-          this.#onLost({ kind: 'silent' });
+          this.#onLost({ kind: why });
         }, this.#timing);
         this.#stop = stop;
         // The peer ended it (it restarts, say): a later hold opens a new one.
@@ -141,5 +144,6 @@ export class BeatKeeper {
 /** A peer that stopped answering its heartbeat, or could not be reached for one, as a user reads it. */
 export function lostError(where: string, outcome: BeatOutcome, timeoutMs = BEAT_TIMEOUT_MS): HearthError {
   if (outcome.kind === 'unreachable') return new HearthError('peer-lost', `${where} could not be reached for a heartbeat (${outcome.error.message}): its streams were closed.`, { cause: outcome.error });
+  if (outcome.kind === 'reset') return new HearthError('peer-lost', `${where} reset the link (its Hearth stopped or restarted, or dropped this machine), so its streams were closed.`);
   return new HearthError('peer-lost', `${where} stopped answering: no heartbeat for ${timeoutMs / 1000} s (the machine is off or frozen, its cable unplugged, or the network drops the traffic), so its streams were closed.`);
 }

@@ -115,6 +115,8 @@ export interface SilentPeer {
   name: string | null;
   /** Streams of it closed (its RPC stream among them frees the worker for another coordinator). */
   streams: number;
+  /** Its heartbeat went quiet, or its end reset the heartbeat's stream. */
+  why: 'silent' | 'reset';
 }
 
 /** The link's listening end; emits `handshake-failed` (HandshakeFailure) and `peer-silent` (SilentPeer). */
@@ -342,7 +344,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   /** Heartbeats both ways; a peer gone silent loses every stream it holds here (above all the worker's RPC client slot). */
   #beat(socket: tls.TLSSocket, connection: Connection): void {
     socket.write('OK\n');
-    beatOn(socket, () => {
+    beatOn(socket, (why) => {
       let streams = 0;
       for (const other of this.#connections.values()) {
         if (other.phase !== 'stream' || other.identity !== connection.identity || other.from !== connection.from || other === connection) continue;
@@ -350,7 +352,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
         streams++;
       }
       const name = connection.identity ? this.#options.nameOf?.(connection.identity) ?? null : null;
-      this.emit('peer-silent', { address: connection.from, name, streams } satisfies SilentPeer);
+      this.emit('peer-silent', { address: connection.from, name, streams, why } satisfies SilentPeer);
     }, this.#options.beat);
   }
 
