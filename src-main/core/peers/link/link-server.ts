@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { HearthError } from '../../errors.js';
 import { BEAT_SERVICE, beatOn, type BeatTiming } from './link-beat.js';
 import { joinSockets } from './join-sockets.js';
+import { ServiceHolders } from './service-holders.js';
 import { classifyHandshakeError, LINK_TLS, parseHeader, readLine, type HandshakeFailureKind } from './link-protocol.js';
 
 /** A local TCP service the link forwards streams to (the worker's RPC server, its control API). */
@@ -72,13 +73,6 @@ export interface HandshakeFailure {
 
 const DEFAULT_LIMITS: LinkServerLimits = { handshakeTimeoutMs: 5_000, headerTimeoutMs: 5_000, maxHandshakes: 64, maxHandshakesPerAddress: 16, maxStreams: 512 };
 const REFUSE_GRACE_MS = 1_000;
-/**
- * A one-at-a-time service's second stream waits this long for a holder that is closing (a reload's
- * old connection) before it is refused. ggml-rpc-server serves one client at a time (ggml-rpc.cpp,
- * ggml_backend_rpc_start_server: accept, serve until it leaves, accept again): forwarded anyway, a
- * second coordinator's connection would wait in its listen backlog, unseen, as long as the first stays.
- */
-const BUSY_GRACE_MS = 1_500;
 
 const REASONS: Record<HandshakeFailureKind, string> = {
   'wrong-key': 'wrong key: the peer is not in this cluster, or its cluster key differs',
@@ -104,8 +98,6 @@ interface Connection {
   detail: string | null;
   /** The header deadline, once authenticated. */
   timer: NodeJS.Timeout | null;
-  /** When it began to hold a one-at-a-time service. */
-  holdingSince?: Date;
 }
 
 /** A member whose heartbeat went silent: its streams here were closed. */
@@ -151,7 +143,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   #counts = { accepted: 0, handshakeFailures: 0, rejected: 0, active: 0, handshaking: 0 };
   readonly #handshakingFrom = new Map<string, number>();
   /** The connection holding each one-at-a-time service (the worker's one RPC client). */
-  readonly #holders = new Map<string, Connection>();
+  readonly #holders = new ServiceHolders<Connection>();
   #port = 0;
 
   constructor(options: LinkServerOptions) {
@@ -268,7 +260,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   #onClose(key: string, connection: Connection): void {
     if (connection.timer) clearTimeout(connection.timer);
     this.#connections.delete(key);
-    for (const [service, holder] of this.#holders) if (holder === connection) this.#holders.delete(service);
+    this.#holders.release(connection);
     if (connection.phase === 'stream') {
       this.#counts.active--;
       return;
@@ -358,21 +350,9 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
 
   /** A one-at-a-time service (the worker's one RPC client): a second stream is told at once who holds it, instead of waiting unseen. */
   async #forwardOne(socket: tls.TLSSocket, connection: Connection, service: string, target: ServiceAddress): Promise<void> {
-    const holder = this.#holders.get(service);
-    if (holder && holder !== connection) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, BUSY_GRACE_MS);
-        holder.raw.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (socket.destroyed) return;
-      const still = this.#holders.get(service);
-      if (still) return this.#refuse(socket, `busy: its worker serves ${this.#describe(still)}, since ${still.holdingSince?.toLocaleTimeString() ?? 'a moment ago'}; it takes one coordinator at a time`);
-    }
-    this.#holders.set(service, connection);
-    connection.holdingSince = new Date();
+    const busy = await this.#holders.claim(service, connection);
+    if (socket.destroyed) return this.#holders.release(connection);
+    if (busy) return this.#refuse(socket, `busy: its worker serves ${this.#describe(busy.holder)}, since ${busy.since.toLocaleTimeString()}; it takes one coordinator at a time`);
     this.#forward(socket, target);
   }
 
