@@ -505,6 +505,23 @@ describe('liveness', () => {
     }
   });
 
+  it('fails a LinkAgent\'s request under way when the peer goes silent, naming it', async () => {
+    // A control API that takes its time: the request is under way when the cable goes.
+    const server = await startServer({ beat, services: { rpc: { host: '127.0.0.1', port: echo.port } }, handlers: { control: (socket) => socket.resume() } });
+    const relay = await startRelay(server.port);
+    const open = (service: string) => openLinkStream({ host: '127.0.0.1', port: relay.port, identity: MEMBER, psk: PSK, service, timeoutMs: 5_000 });
+    const agent = new LinkAgent(() => open('control'), { name: 'worker-x', openBeat: () => open('beat'), timing: beat });
+    try {
+      const answer = new Promise((resolve, reject) => http.get('http://worker/v1/cache', { agent }, resolve).once('error', reject));
+      await until(() => server.stats().active === 2);
+      relay.blackhole();
+      await expect(answer).rejects.toMatchObject({ code: 'peer-lost', message: expect.stringMatching(/^worker-x stopped answering: no heartbeat for 0.5 s/) });
+    } finally {
+      agent.destroy();
+      await relay.close();
+    }
+  });
+
   it('gives a one-at-a-time service to one stream, refuses another naming the holder, and frees it when the holder goes silent', async () => {
     const server = await startServer({ beat, services: { rpc: { host: '127.0.0.1', port: echo.port, oneAtATime: true } }, nameOf: (identity) => (identity === MEMBER ? 'coordinator-a' : null) });
     const silent: unknown[] = [];

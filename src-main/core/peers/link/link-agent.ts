@@ -1,11 +1,13 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BeatKeeper, lostError } from './link-beat.js';
+import { BeatKeeper, lostError, type BeatTiming } from './link-beat.js';
 
 /** A peer's heartbeat for an agent's streams: how to open its beat stream, and its name for messages. */
 export interface AgentLiveness {
   openBeat: () => Promise<Duplex>;
   name: string;
+  /** Heartbeat timing (tests shorten it). */
+  timing?: BeatTiming;
 }
 
 /**
@@ -27,9 +29,9 @@ export class LinkAgent extends http.Agent {
     super({ keepAlive: true, timeout: 4_000 });
     this.#open = open;
     this.#beats = liveness ? new BeatKeeper(liveness.openBeat, (outcome) => {
-      const lost = lostError(liveness.name, outcome);
+      const lost = lostError(liveness.name, outcome, liveness.timing?.timeoutMs);
       for (const stream of this.#streams) stream.destroy(lost);
-    }) : null;
+    }, liveness.timing) : null;
   }
 
   override createConnection(_options: http.ClientRequestArgs, created?: (error: Error | null, stream: Duplex) => void): undefined {
