@@ -1,6 +1,6 @@
 // Long-running `hearth` commands for CLI tests: their JSON lines read as they come, and member
 // data folders of one test cluster (distinct machines, one cluster key).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { saveIdentity } from '../../src-main/core/peers/cluster/cluster-identity.js';
@@ -20,9 +20,12 @@ export interface Running {
   stderr(): string;
 }
 
-/** Start `hearth ...args` with extra environment. */
-export function startHearth(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [HEARTH_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+/** How to start a process: node's spawn, or a lab host's `exec` (tests/helpers/netns.ts). */
+export type Spawner = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+
+/** Start `hearth ...args` with extra environment (in a lab host when `spawner` is its `exec`). */
+export function startHearth(args: string[], env: NodeJS.ProcessEnv, spawner: Spawner = spawn): Running {
+  const child = spawner(process.execPath, [HEARTH_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
   const events: Event[] = [];
   let stderr = '';
   let ended = false;

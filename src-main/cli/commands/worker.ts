@@ -3,6 +3,7 @@ import { hearthPaths } from '../../core/base/paths.js';
 import { WORKER_TARGETS } from '../../core/native/build-options.js';
 import { ensureTools } from '../../core/native/tools.js';
 import { ClusterNode, DEFAULT_LINK_PORT } from '../../core/peers/cluster-node.js';
+import type { SilentPeer } from '../../core/peers/link/link-server.js';
 import { DEFAULT_CONTROL_PORT, DEFAULT_RPC_PORT, runWorker } from '../../core/worker/run-worker.js';
 import { usageError, type Command } from '../command.js';
 import { formatBytes } from '../format.js';
@@ -70,6 +71,8 @@ export const workerCommand: Command = {
     worker.attachCluster(cluster);
     cluster.on('link-refused', (failure: { address: string; reason: string }) =>
       out.event({ event: 'link-refused', ...failure }, `Refused a secure link from ${failure.address}: ${failure.reason}`));
+    cluster.on('peer-silent', (peer: SilentPeer) =>
+      out.event({ event: 'peer-silent', ...peer }, `${peer.name ?? `The member at ${peer.address}`} ${peer.why === 'silent' ? 'stopped answering its heartbeat' : 'reset its heartbeat'}: closed its ${peer.streams} stream(s), the worker is free for another coordinator`));
     const status = worker.service.status;
     const cache = worker.service.cache.summary();
     out.event(

@@ -181,6 +181,8 @@ async function loadOnce(context: LoadContext, run: Run<LoadEvents, Served>, endp
     await endpoint.slot.load({
       model: plan.model.path,
       args: llamaServerArgs(plan, (id) => endpoints.get(id)!),
+      // Progress while it loads, and the peer at fault (with its worker's last lines) when it fails.
+      peers: links.filter((link) => endpoints.has(link.id)).map((link) => ({ name: link.name, endpoint: endpoints.get(link.id)!, rpcStats: () => link.rpcStats(), worker: link.worker })),
       env: rpcManifestEnv(manifestFile),
       onLine: (line) => void (hashes = parseRpcManifestUse(line) ?? hashes),
     });

@@ -27,21 +27,24 @@ const WATCH_MS = 500;
 
 /** Resolve with the first loss seen, or null once `signal` stops the watch. */
 export async function watchForLoss(watch: LossWatch): Promise<Loss | null> {
+  const cutBefore = new Map(watch.links.map((link) => [link.id, link.rpcStats().cut]));
   while (!watch.signal.aborted) {
-    const loss = lossNow(watch);
+    const loss = lossNow(watch, cutBefore);
     if (loss) return loss;
     await sleep(watch.intervalMs ?? WATCH_MS, undefined, { signal: watch.signal }).catch(() => undefined);
   }
   return null;
 }
 
-/** The loss as things stand, or null when all is well. */
-export function lossNow({ slot, links, members }: Pick<LossWatch, 'slot' | 'links' | 'members'>): Loss | null {
+/** The loss as things stand (against each link's count of cut streams when the watch began), or null when all is well. */
+export function lossNow({ slot, links, members }: Pick<LossWatch, 'slot' | 'links' | 'members'>, cutBefore: ReadonlyMap<string, number>): Loss | null {
   const listed = new Set(members().members.map((member) => member.id));
   const reasons: string[] = [];
   const lost: string[] = [];
   for (const link of links) {
-    if (link.rpcStats().active === 0) reasons.push(`${link.name}'s RPC connection closed (its worker stopped, or its link went silent)`);
+    const stats = link.rpcStats();
+    if (stats.cut > (cutBefore.get(link.id) ?? 0)) reasons.push(stats.failure?.replace(/\.$/, '') ?? `${link.name}'s link was cut`);
+    else if (stats.active === 0) reasons.push(`${link.name}'s RPC connection closed (its worker stopped, or its link went silent)`);
     else if (!listed.has(link.id)) reasons.push(`${link.name} left the cluster (offline, or no longer paired)`);
     else continue;
     lost.push(link.id);

@@ -4,6 +4,7 @@
 // peer, and re-planning opens nothing: the same links serve every plan of the session.
 import { startLocalEndpoint, type LocalEndpoint, type LocalEndpointStats } from '../peers/link/link-client.js';
 import { LinkAgent } from '../peers/link/link-agent.js';
+import { BEAT_SERVICE } from '../peers/link/link-beat.js';
 import type { LinkDialer } from '../peers/link/member-dialer.js';
 import { WorkerClient } from '../worker-api/worker-client.js';
 import type { Member } from './members.js';
@@ -32,7 +33,7 @@ interface Entry {
   close(): Promise<void>;
 }
 
-const NO_TRAFFIC: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0 };
+const NO_TRAFFIC: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0, failure: null, cut: 0 };
 
 /** The session's links, by peer id. */
 export class PeerLinks {
@@ -70,16 +71,21 @@ export class PeerLinks {
   }
 
   #open(member: Member, address: string): Entry {
+    // Requests under way fail at once when the peer stops answering its heartbeat, not after HTTP's idle limit.
     const agent = new LinkAgent(() => {
       this.#counts.control++;
       return this.#dial(member.address, 'control');
-    });
+    }, { name: member.name, openBeat: () => this.#dial(member.address, BEAT_SERVICE) });
     let endpoint: Promise<LocalEndpoint> | null = null;
     const rpc = (): Promise<LocalEndpoint> => {
-      endpoint ??= startLocalEndpoint({ open: () => {
-        this.#counts.rpc++;
-        return this.#dial(member.address, 'rpc');
-      } });
+      endpoint ??= startLocalEndpoint({
+        name: member.name,
+        service: 'rpc',
+        open: (service) => {
+          if (service === 'rpc') this.#counts.rpc++;
+          return this.#dial(member.address, service);
+        },
+      });
       // A failed start is tried again next time.
       endpoint.catch(() => (endpoint = null));
       return endpoint;

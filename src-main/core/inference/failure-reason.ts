@@ -11,6 +11,9 @@ export interface ProcessExit {
 const LEVELLED = /^\s*\d+\.\d+\.\d+\.\d+ ([DIWE]) (?:(?:srv|cmn|slot|que|res)\s+)?(.*)$/;
 // For lines without that prefix (an abort's backtrace, an older release).
 const ERROR_WORDS = /\berror\b|\bfailed\b|\babort|GGML_ASSERT|exception|what\(\)|cannot|unable/i;
+// ggml's abort (GGML_ABORT, GGML_ASSERT): `<source file>:<line>: <message>`, e.g. patch 0009's
+// `.../ggml-rpc.cpp:758: RPC server 127.0.0.1:41234 closed the connection ... (during GRAPH_COMPUTE)`.
+const ABORT = /\.(?:c|cc|cpp|h):\d+: \S/;
 // Consequences rather than causes.
 const CONSEQUENCE = /exiting due to|failed to load model\b|cleaning up/i;
 
@@ -29,7 +32,7 @@ function cause(logTail: readonly string[]): string {
     const message = (levelled ? levelled[2]! : line).trim();
     if (CONSEQUENCE.test(message)) continue;
     if (levelled?.[1] === 'E') return message;
-    if (!levelled && !fallback && ERROR_WORDS.test(message)) fallback = message;
+    if (!levelled && !fallback && (ERROR_WORDS.test(message) || ABORT.test(message))) fallback = message;
   }
   return fallback;
 }

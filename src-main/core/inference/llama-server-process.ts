@@ -14,6 +14,7 @@ import { killOnExit } from './exit-reaper.js';
 import { failureReason, type ProcessExit } from './failure-reason.js';
 import type { LoadState } from './load-state.js';
 import { isChildStateLine, isReadyStateLine, nextLoadProgress, START_PROGRESS } from './load-progress.js';
+import { describePeers, failureCounts, involvedPeers, peerLogLines, rpcBytes, type RpcPeer } from './rpc-peers.js';
 
 /** How to start llama-server for a load. */
 export interface LlamaServerOptions {
@@ -24,16 +25,31 @@ export interface LlamaServerOptions {
   modelId: string;
   /** The planner's flags (`--rpc …`, `--tensor-split …`, `-ngl …`, `-c …`). */
   args?: readonly string[];
-  /** A big model over RPC at 1 Gbit takes minutes; a stuck load ends after this. */
-  readyTimeoutMs?: number;
+  /** The RPC servers behind `--rpc`: their links' bytes count as progress, and a failure names the one at fault. */
+  peers?: readonly RpcPeer[];
+  /** A load that makes no progress for this long fails (default LOAD_STALL_MS). */
+  stallTimeoutMs?: number;
   /** Every line it prints. */
   onLine?: (line: string) => void;
 }
 
 const HOST = '127.0.0.1';
 const LOG_LINES_KEPT = 60;
+/**
+ * A load fails once llama-server has printed nothing and no byte has crossed an RPC link for this
+ * long. A big model takes minutes over 1 Gbit, but every tensor moves bytes or prints progress;
+ * what stays silent longest is one large tensor read from a worker's cache or this machine's disk
+ * (a few GB at 100 MB/s). A peer that stops answering is caught sooner by the link's heartbeat.
+ */
+export const LOAD_STALL_MS = 60_000;
 const HEALTH_POLL_MS = 100;
 const CHILD_EXIT_COMMAND = 'cmd_router_to_child:exit';
+/** Lines of the logs a load failure's message carries (llama-server's, then each involved worker's). */
+const MESSAGE_LINES = 40;
+const NOTHING_PRINTED = '(llama-server printed nothing)';
+// Observed: with `--rpc`, llama-server asks every RPC server for its devices while it reads its
+// arguments, before its first log line; a server that never answers leaves it silent.
+const NOTHING_PRINTED_RPC = '(llama-server printed nothing: it prints its first line only once every RPC server has answered its first request)';
 
 /** A llama-server process; emits `state` (a LoadState) on every change. */
 export class LlamaServerProcess extends EventEmitter {
@@ -44,9 +60,16 @@ export class LlamaServerProcess extends EventEmitter {
   readonly pid: number | undefined;
   /** Settles when the process has ended, however it ended. */
   readonly exited: Promise<ProcessExit>;
+  /** Settles once its end has become a state (failed, with the involved workers' logs, or stopped). */
+  readonly finished: Promise<void>;
   readonly #child: ChildProcess;
   readonly #tail: string[] = [];
   readonly #ready: Promise<void>;
+  readonly #peers: readonly RpcPeer[];
+  /** Each peer's link failures before this load, so that only this load's count. */
+  readonly #failuresAtStart: number[];
+  #progressAt = Date.now();
+  #bytesSeen = 0;
   #state: LoadState = { state: 'starting' };
   #stopping = false;
   /** Set when Hearth ends a load that took too long: the exit is then a failure, not a stop. */
@@ -61,6 +84,9 @@ export class LlamaServerProcess extends EventEmitter {
     this.url = url;
     this.apiKey = apiKey;
     this.pid = child.pid;
+    this.#peers = options.peers ?? [];
+    this.#failuresAtStart = failureCounts(this.#peers);
+    this.#bytesSeen = rpcBytes(this.#peers);
     const onLine = (line: string): void => this.#onLine(line, options.onLine);
     if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
     if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
@@ -74,8 +100,8 @@ export class LlamaServerProcess extends EventEmitter {
         resolve({ code: null, signal: null });
       });
     });
-    void this.exited.then((exit) => this.#onExit(exit));
-    this.#ready = this.#waitReady(options.readyTimeoutMs ?? 20 * 60_000);
+    this.finished = this.exited.then((exit) => this.#onExit(exit));
+    this.#ready = this.#waitReady(options.stallTimeoutMs ?? LOAD_STALL_MS);
     this.#ready.catch(() => undefined); // the outcome is also a state; callers may never ask
   }
 
@@ -108,6 +134,7 @@ export class LlamaServerProcess extends EventEmitter {
 
   #onLine(line: string, onLine: ((line: string) => void) | undefined): void {
     onLine?.(line);
+    this.#progressAt = Date.now();
     // As a router's child it says when it serves: check at once instead of at the next poll.
     if (isReadyStateLine(line)) this.#wakeHealthCheck?.();
     const state = this.#state;
@@ -123,30 +150,38 @@ export class LlamaServerProcess extends EventEmitter {
     if (this.#tail.length > LOG_LINES_KEPT) this.#tail.shift();
   }
 
-  #onExit(exit: ProcessExit): void {
+  async #onExit(exit: ProcessExit): Promise<void> {
     const { state } = this.#state;
     if (state === 'failed' || state === 'stopped') return;
-    if (this.#timedOut) return this.#setState({ state: 'failed', during: 'load', reason: this.#timedOut, logTail: this.logTail() });
-    if (this.#stopping) return this.#setState({ state: 'stopped' });
+    if (this.#stopping && !this.#timedOut) return this.#setState({ state: 'stopped' });
     const during = state === 'ready' ? 'serve' : 'load';
-    this.#setState({ state: 'failed', during, reason: failureReason(exit, this.#tail, during), logTail: this.logTail() });
+    const tail = this.logTail();
+    const base = this.#timedOut ?? failureReason(exit, tail, during);
+    // What the links know comes first: it is the cause, llama-server's end its consequence.
+    const peers = describePeers(this.#peers, this.#failuresAtStart, tail);
+    const reason = peers ? `${peers}; ${base}` : base;
+    // Every involved log: llama-server's own (or why it is empty), then each involved worker's.
+    const own = tail.length > 0 ? tail : [this.#peers.length > 0 ? NOTHING_PRINTED_RPC : NOTHING_PRINTED];
+    const workers = this.#peers.length > 0 ? await peerLogLines(involvedPeers(this.#peers, this.#failuresAtStart, tail)) : [];
+    this.#setState({ state: 'failed', during, reason, logTail: [...own, ...workers] });
   }
 
-  async #waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const ended = this.exited.then(() => 'ended' as const);
+  async #waitReady(stallMs: number): Promise<void> {
+    const finished = this.finished.then(() => 'ended' as const);
     for (;;) {
       if (this.#state.state === 'failed' || this.#state.state === 'stopped') break;
       if (await this.#healthy()) {
         if (this.#state.state === 'starting' || this.#state.state === 'loading') this.#setState({ state: 'ready', url: this.url });
         return;
       }
-      if (Date.now() > deadline) {
-        this.#timedOut = `llama-server did not finish loading within ${Math.round(timeoutMs / 1000)} s`;
+      if (this.#stalledFor() > stallMs) {
+        const step = this.#state.state === 'loading' ? this.#state.progress.step : START_PROGRESS.step;
+        const silent = this.#peers.length > 0 ? 'it printed nothing and no byte crossed a link to the workers' : 'it printed nothing';
+        this.#timedOut = `llama-server made no progress for ${Math.round(stallMs / 1000)} s while loading (${step}): ${silent}`;
         await this.stop();
         break;
       }
-      await Promise.race([ended, new Promise<void>((resolve) => {
+      await Promise.race([finished, new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, HEALTH_POLL_MS);
         this.#wakeHealthCheck = () => {
           clearTimeout(timer);
@@ -155,12 +190,22 @@ export class LlamaServerProcess extends EventEmitter {
       })]);
       this.#wakeHealthCheck = null;
     }
-    await this.exited;
+    await this.finished;
     const state = this.#state;
     if (state.state === 'failed') {
-      throw new HearthError('model-load-failed', `${state.reason}. Its last output:\n${state.logTail.slice(-20).join('\n')}`);
+      throw new HearthError('model-load-failed', `${state.reason}. Its last output:\n${state.logTail.slice(-MESSAGE_LINES).join('\n')}`);
     }
     throw new HearthError('model-load-cancelled', 'The model was unloaded before it finished loading.');
+  }
+
+  /** Milliseconds since llama-server last printed a line or a byte crossed an RPC link. */
+  #stalledFor(): number {
+    const bytes = rpcBytes(this.#peers);
+    if (bytes !== this.#bytesSeen) {
+      this.#bytesSeen = bytes;
+      this.#progressAt = Date.now();
+    }
+    return Date.now() - this.#progressAt;
   }
 
   async #healthy(): Promise<boolean> {
@@ -206,6 +251,9 @@ function childEnv(base: NodeJS.ProcessEnv, apiKey: string): NodeJS.ProcessEnv {
   }
   // In the environment, not argv: other users can read a process's arguments, not its environment.
   env.LLAMA_API_KEY = apiKey;
+  // An abort (an RPC server lost, say) would print a debugger backtrace: dozens of lines that push
+  // the one saying why out of the log tail. ggml reads only the variable's presence (ggml.c).
+  env.GGML_NO_BACKTRACE = '1';
   // Run as a router's child (tools/server/server-models.cpp, server_child): it then reports its
   // load progress on stdout and, once loaded, exits when its stdin closes, that is when Hearth
   // dies, even by SIGKILL. Only the variable's presence matters.

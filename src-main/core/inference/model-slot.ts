@@ -6,6 +6,7 @@ import type { LoadFailure, LoadProgress, LoadState } from './load-state.js';
 import { spawnLlamaServer, type LlamaServerOptions, type LlamaServerProcess } from './llama-server-process.js';
 import { START_PROGRESS } from './load-progress.js';
 import { modelIdFor } from './model-id.js';
+import type { RpcPeer } from './rpc-peers.js';
 
 /** What to load: a GGUF file and the planner's llama-server flags. */
 export interface ModelLoad {
@@ -17,6 +18,8 @@ export interface ModelLoad {
   env?: NodeJS.ProcessEnv;
   /** Hears each line this load's llama-server prints. */
   onLine?: (line: string) => void;
+  /** The workers behind `--rpc`: progress while it loads, and the one at fault when it fails. */
+  peers?: readonly RpcPeer[];
 }
 
 /** What the slot holds now. */
@@ -44,7 +47,8 @@ export interface ModelSlotOptions {
   tools: LlamaServerOptions['tools'];
   /** How long an unload lets running requests finish before ending them. */
   drainMs?: number;
-  readyTimeoutMs?: number;
+  /** See LlamaServerOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number;
 }
 
 interface Loaded {
@@ -119,7 +123,7 @@ export class ModelSlot extends EventEmitter {
       this.#changed();
       try {
         const tools = load.env ? { ...this.#options.tools, env: { ...this.#options.tools.env, ...load.env } } : this.#options.tools;
-        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, readyTimeoutMs: this.#options.readyTimeoutMs, onLine: load.onLine });
+        loaded.server = await spawnLlamaServer({ tools, model: load.model, modelId, args: load.args, peers: load.peers, stallTimeoutMs: this.#options.stallTimeoutMs, onLine: load.onLine });
       } catch (error) {
         loaded.failure = { during: 'load', reason: `llama-server could not be started: ${(error as Error).message}`, logTail: [] };
         this.#changed();
@@ -158,6 +162,8 @@ export class ModelSlot extends EventEmitter {
       // The connection drops a moment before the process's exit is seen.
       let timer: NodeJS.Timeout | undefined;
       const gone = await Promise.race([server.exited.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, 1_000, false)))]);
+      // Its end becomes a state only once the involved workers' logs are read (a few seconds at most).
+      if (gone) await server.finished;
       clearTimeout(timer);
       const state = server.state;
       if (!gone) return null;
@@ -175,7 +181,9 @@ export class ModelSlot extends EventEmitter {
     loaded.unloading = true;
     this.#changed();
     if (loaded.server?.state.state === 'ready' && !lost) await this.#drain(loaded);
-    abortAll(loaded, new HearthError('model-unloaded', `The model "${loaded.modelId}" was unloaded while this request ran.`));
+    abortAll(loaded, lost
+      ? new HearthError('model-unloaded', `The model "${loaded.modelId}" lost a part of the cluster while this request ran (${this.#reloading!.why.replace(/^reloading: /, '')}); it is being loaded again: retry in a moment.`)
+      : new HearthError('model-unloaded', `The model "${loaded.modelId}" was unloaded while this request ran.`));
     await loaded.server?.stop(lost ? 0 : undefined);
     if (this.#loaded === loaded) this.#loaded = null;
     this.#changed();

@@ -95,7 +95,9 @@ export class ClusterNode extends EventEmitter {
         if (id === PUBLIC_IDENTITY) return service === ADVERT_SERVICE;
         return id.startsWith('member:') && service !== ADVERT_SERVICE;
       },
-      services: { rpc: { host: rpc[0]!, port: Number(rpc[1]) } },
+      services: { rpc: { host: rpc[0]!, port: Number(rpc[1]), oneAtATime: true } },
+      // Names the coordinator holding the worker when another one is refused.
+      nameOf: (id: string) => node?.directory.peers().find((peer) => memberIdentity(peer.advert.id) === id)?.advert.name ?? null,
       handlers: {
         // In-process: a pre-warm's bytes skip a loopback hop (its syscalls and thread wake-ups: a tenth of the worker's CPU).
         control: (socket) => worker.control.accept(socket),
@@ -111,6 +113,7 @@ export class ClusterNode extends EventEmitter {
     node.#closers.push(() => link.close());
     const refused = node;
     link.on('handshake-failed', (failure) => refused.emit('link-refused', failure));
+    link.on('peer-silent', (peer) => refused.emit('peer-silent', peer));
     await directory.start();
     node.#closers.push(async () => directory.stop());
     if (options.discovery) {
@@ -234,7 +237,7 @@ export class ClusterNode extends EventEmitter {
     if (!peer.member) throw new HearthError('not-a-member', `${peer.advert.name} is not in this cluster: pair it first (hearth pair).`);
     if (!peer.compatible) throw new HearthError('incompatible-peer', `${peer.advert.name} cannot be used: ${peer.reason}`);
     const address = { host: peer.addresses[0]!, port: peer.advert.linkPort };
-    const endpoint = await startLocalEndpoint({ open: () => this.dial(address, service) });
+    const endpoint = await startLocalEndpoint({ open: (stream) => this.dial(address, stream), service, name: peer.advert.name });
     this.#closers.push(() => endpoint.close());
     return endpoint.endpoint;
   }

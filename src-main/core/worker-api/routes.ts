@@ -31,6 +31,8 @@ export const WORKER_ROUTES = {
   // What the worker is.
   status: route('GET', '/v1/status', none, object({ release: text({ max: 64 }), worker: workerStatus, cache: cacheSummary })),
   devices: route('GET', '/v1/devices', none, object({ devices: arrayOf(deviceInfo, { max: 64 }) })),
+  /** The RPC server's last lines, across restarts: what a coordinator shows with a failure. */
+  workerLog: route('GET', '/v1/worker/log', none, object({ lines: arrayOf(text({ max: 1 << 16, allowEmpty: true }), { max: 1000 }) })),
   // Its cache.
   cache: route('GET', '/v1/cache', none, cacheSummary),
   cacheEntries: route('GET', '/v1/cache/entries', none, object({ entries: arrayOf(cacheEntry, { max: 1_000_000 }) })),

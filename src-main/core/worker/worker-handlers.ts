@@ -49,6 +49,7 @@ const DEFAULT_PIN_SECONDS = 600;
 export const WORKER_HANDLERS: Handlers = {
   status: (_, { worker, release }) => ({ release, worker: worker.status, cache: worker.cache.summary() }),
   devices: async (_, { worker }) => ({ devices: await worker.refreshDevices() }),
+  workerLog: (_, { worker }) => ({ lines: worker.logTail() }),
   cache: (_, { worker }) => worker.cache.summary(),
   cacheEntries: (_, { worker }) => ({ entries: worker.cache.entries() }),
   cacheHas: ({ hashes }, { worker }) => ({ present: hashes.filter((hash) => worker.cache.has(hash)), missing: hashes.filter((hash) => !worker.cache.has(hash)) }),

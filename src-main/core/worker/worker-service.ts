@@ -37,6 +37,8 @@ export interface WorkerServiceOptions {
 
 /** Free memory changes as models load and unload: ask ggml again this often. */
 const DEVICE_REFRESH_MS = 60_000;
+/** Lines of the server's output kept across restarts, for a coordinator to explain a failure. */
+const LOG_LINES_KEPT = 40;
 
 /**
  * This machine's RPC worker: `ggml-rpc-server` with Hearth's cache, supervised (restarted
@@ -52,6 +54,7 @@ export class WorkerService extends EventEmitter {
   #lastPid: number | null = null;
   /** Server events are applied one after another, in the order printed. */
   #events: Promise<void> = Promise.resolve();
+  readonly #log: string[] = [];
 
   private constructor(options: WorkerServiceOptions, port: number) {
     super();
@@ -123,13 +126,24 @@ export class WorkerService extends EventEmitter {
     return this.#status.devices;
   }
 
+  /** The last lines the RPC server printed, across restarts (each restart noted), oldest first; per-tensor cache events left out. */
+  logTail(): string[] {
+    return [...this.#log];
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#refreshTimer);
     await this.#supervisor.stop();
     await this.cache.flush();
   }
 
+  #remember(line: string): void {
+    this.#log.push(line);
+    if (this.#log.length > LOG_LINES_KEPT) this.#log.shift();
+  }
+
   #onLine(line: string): void {
+    if (!line.startsWith('hearth-cache ')) this.#remember(line);
     const event = parseServerCacheEvent(line);
     if (!event) return;
     this.#events = this.#events
@@ -146,6 +160,7 @@ export class WorkerService extends EventEmitter {
       case 'running':
         return this.#update({ state: 'serving', lastError: null });
       case 'restarting':
+        this.#remember(`(Hearth: ggml-rpc-server ${state.reason.split(':')[0]}; restarting it in ${state.inMs} ms)`);
         return this.#update({ state: 'restarting', restarts: this.#supervisor.restarts, lastError: state.reason });
       case 'starting':
         return this.#update({ state: 'starting' });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -92,6 +92,21 @@ describe('spawnLlamaServer', () => {
     expect((error as Error).message).toMatch(cause);
     expect(server.state).toMatchObject({ state: 'failed', during: 'load', reason: expect.stringMatching(cause) });
     expect((server.state as { logTail: string[] }).logTail.some((line) => line.includes(bad))).toBe(true);
+  });
+
+  it.skipIf(process.platform === 'win32')('fails a load that stops making progress once the stall bound has passed, with the lines it printed', async ({ onTestFinished }) => {
+    // A named pipe no one writes to: llama-server prints its first lines, then blocks opening the model for good.
+    const stuck = path.join(scratchDir(), 'stuck.gguf');
+    execFileSync('mkfifo', [stuck]);
+    const server = await spawnLlamaServer({ tools, model: stuck, modelId: 'stuck', args: ARGS, stallTimeoutMs: 2_000 });
+    onTestFinished(() => server.stop());
+    const error = await server.whenReady().then(() => null, (caught: unknown) => caught);
+
+    expect(isHearthError(error) && error.code).toBe('model-load-failed');
+    expect((error as Error).message).toMatch(/made no progress for 2 s while loading/);
+    expect((error as Error).message).toContain(`loading model '${stuck}'`);
+    expect(server.state).toMatchObject({ state: 'failed', during: 'load' });
+    expect((server.state as { logTail: string[] }).logTail.some((line) => line.includes('loading model'))).toBe(true);
   });
 
   it('leaves no orphan: a llama-server whose parent is SIGKILLed ends itself', async () => {

@@ -66,4 +66,10 @@ describe('failureReason', () => {
     expect(failureReason({ code: null, signal: 'SIGABRT' }, ['ggml/src/ggml.c:1234: GGML_ASSERT(n > 0) failed', 'Aborted'], 'serve')).toBe('llama-server was killed by SIGABRT while serving: ggml/src/ggml.c:1234: GGML_ASSERT(n > 0) failed');
     expect(failureReason({ code: null, signal: null }, ['spawn error: spawn /x/llama-server ENOENT'], 'load')).toBe('llama-server could not be started: spawn error: spawn /x/llama-server ENOENT');
   });
+
+  it('takes ggml\'s abort line as the cause: the RPC server patch 0009 names as lost', () => {
+    const lost = 'ggml/src/ggml-rpc/ggml-rpc.cpp:758: RPC server 127.0.0.1:39077 closed the connection or sent a malformed answer (during SET_TENSOR_HASH)';
+    const tail = ["0.00.112.206 I srv    load_model: loading model '/tmp/m.gguf'", 'hearth-rpc-client manifest /tmp/m.tsv: 12 tensors listed', lost, '0.12.054.213 '];
+    expect(failureReason({ code: null, signal: 'SIGABRT' }, tail, 'load')).toBe(`llama-server was killed by SIGABRT while loading the model: ${lost}`);
+  });
 });

@@ -164,7 +164,7 @@ describe('the secure link', () => {
 
   it('carries HTTP to the control service, through a local endpoint as well', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'control' }) });
+    const endpoint = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: stream }), service: 'control', name: 'the peer' });
     try {
       const response = await fetch(`http://${endpoint.endpoint}/v1/status`);
       expect(await response.json()).toEqual({ route: '/v1/status', method: 'GET' });
@@ -372,7 +372,7 @@ describe('hostile input', () => {
 describe('local endpoint', () => {
   it('forwards many concurrent connections and counts their bytes', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'rpc' }) });
+    const endpoint = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: stream }), service: 'rpc', name: 'the peer' });
     try {
       const size = 256 * 1024;
       const results = await Promise.all(Array.from({ length: 40 }, async () => {
@@ -385,7 +385,8 @@ describe('local endpoint', () => {
       expect(results.every(Boolean)).toBe(true);
       await until(() => endpoint.stats().active === 0 && server.stats().active === 0);
       expect(endpoint.stats()).toMatchObject({ connections: 40, failures: 0, bytesUp: 40 * size, bytesDown: 40 * size });
-      expect(server.stats().accepted).toBe(40);
+      // One more: the heartbeat's stream, open while connections were.
+      expect(server.stats().accepted).toBe(41);
     } finally {
       await endpoint.close();
     }
@@ -394,7 +395,7 @@ describe('local endpoint', () => {
   it('closes local connections it cannot carry, and tells why', async () => {
     const server = await startServer();
     const errors: HearthError[] = [];
-    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: linkPsk(randomBytes(32)), service: 'rpc' }), onError: (error) => errors.push(error) });
+    const endpoint = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: linkPsk(randomBytes(32)), service: stream }), service: 'rpc', name: 'the peer', onError: (error) => errors.push(error) });
     try {
       const socket = await connectRaw(endpoint.port);
       socket.write('hello');
@@ -408,11 +409,12 @@ describe('local endpoint', () => {
 
   it('closes the stream on both sides when either end goes away', async () => {
     const server = await startServer();
-    const endpoint = await startLocalEndpoint({ open: () => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: 'rpc' }) });
+    const endpoint = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: server.port, identity: MEMBER, psk: PSK, service: stream }), service: 'rpc', name: 'the peer' });
     try {
       const socket = await connectRaw(endpoint.port);
       await roundTrip(socket, Buffer.from('ping'));
-      await until(() => server.stats().active === 1);
+      // Its stream and the heartbeat's.
+      await until(() => server.stats().active === 2);
       await server.close();
       await readAll(socket);
       await until(() => endpoint.stats().active === 0);
@@ -448,3 +450,99 @@ async function clientHello(): Promise<Buffer> {
   catcher.close();
   return hello;
 }
+
+/** A TCP relay to `port` that can go silent like an unplugged cable: bytes dropped both ways, nothing closed. */
+async function startRelay(port: number): Promise<{ port: number; blackhole(): void; close(): Promise<void> }> {
+  let silent = false;
+  const sockets = new Set<net.Socket>();
+  const keep = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect({ host: '127.0.0.1', port });
+    keep(inbound);
+    keep(outbound);
+    inbound.on('data', (chunk: Buffer) => void (silent || outbound.write(chunk)));
+    outbound.on('data', (chunk: Buffer) => void (silent || inbound.write(chunk)));
+    // A silent cable carries no FIN either.
+    inbound.once('end', () => silent || outbound.end());
+    outbound.once('end', () => silent || inbound.end());
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    blackhole: () => void (silent = true),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      relay.close();
+      await once(relay, 'close');
+    },
+  };
+}
+
+describe('liveness', () => {
+  const beat = { intervalMs: 50, timeoutMs: 500 };
+
+  it('closes a local endpoint\'s connections when the peer goes silent, and names it', async () => {
+    const server = await startServer({ beat });
+    const relay = await startRelay(server.port);
+    const errors: HearthError[] = [];
+    const endpoint = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: relay.port, identity: MEMBER, psk: PSK, service: stream }), service: 'rpc', name: 'worker-x', beat, onError: (error) => errors.push(error) });
+    try {
+      const socket = await connectRaw(endpoint.port);
+      await roundTrip(socket, Buffer.from('ping'));
+      relay.blackhole();
+      // Without liveness this socket would wait forever: TCP never learns of a silent peer.
+      await readAll(socket);
+      expect(errors.map((error) => error.code)).toEqual(['peer-lost']);
+      expect(endpoint.stats().failure).toMatch(/^worker-x stopped answering: no heartbeat for 0.5 s/);
+    } finally {
+      await endpoint.close();
+      await relay.close();
+    }
+  });
+
+  it('fails a LinkAgent\'s request under way when the peer goes silent, naming it', async () => {
+    // A control API that takes its time: the request is under way when the cable goes.
+    const server = await startServer({ beat, services: { rpc: { host: '127.0.0.1', port: echo.port } }, handlers: { control: (socket) => socket.resume() } });
+    const relay = await startRelay(server.port);
+    const open = (service: string) => openLinkStream({ host: '127.0.0.1', port: relay.port, identity: MEMBER, psk: PSK, service, timeoutMs: 5_000 });
+    const agent = new LinkAgent(() => open('control'), { name: 'worker-x', openBeat: () => open('beat'), timing: beat });
+    try {
+      const answer = new Promise((resolve, reject) => http.get('http://worker/v1/cache', { agent }, resolve).once('error', reject));
+      await until(() => server.stats().active === 2);
+      relay.blackhole();
+      await expect(answer).rejects.toMatchObject({ code: 'peer-lost', message: expect.stringMatching(/^worker-x stopped answering: no heartbeat for 0.5 s/) });
+    } finally {
+      agent.destroy();
+      await relay.close();
+    }
+  });
+
+  it('gives a one-at-a-time service to one stream, refuses another naming the holder, and frees it when the holder goes silent', async () => {
+    const server = await startServer({ beat, services: { rpc: { host: '127.0.0.1', port: echo.port, oneAtATime: true } }, nameOf: (identity) => (identity === MEMBER ? 'coordinator-a' : null) });
+    const silent: unknown[] = [];
+    server.on('peer-silent', (peer) => silent.push(peer));
+    const relay = await startRelay(server.port);
+    const holder = await startLocalEndpoint({ open: (stream) => openLinkStream({ host: '127.0.0.1', port: relay.port, identity: MEMBER, psk: PSK, service: stream }), service: 'rpc', name: 'the peer', beat });
+    try {
+      const held = await connectRaw(holder.port);
+      await roundTrip(held, Buffer.from('mine'));
+      const busy = await rejection(stream(server, { identity: 'member:other' }));
+      expect(busy.code).toBe('link-refused');
+      expect(busy.message).toMatch(/busy: its worker serves coordinator-a \(127\.0\.0\.1\), since .*; it takes one coordinator at a time/);
+      relay.blackhole();
+      await until(() => silent.length === 1, 10_000);
+      expect(silent).toEqual([{ address: '127.0.0.1', name: 'coordinator-a', streams: 1, why: 'silent' }]);
+      const next = await stream(server, { identity: 'member:other' });
+      expect((await roundTrip(next, Buffer.from('now mine'))).toString()).toBe('now mine');
+      next.destroy();
+    } finally {
+      await holder.close();
+      await relay.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { freePort, isPortFree } from '../../../src-main/core/net/free-port.js';
 import { startRpcServer } from '../../../src-main/core/worker/rpc-server.js';
 import { scratchDir } from '../../helpers/models.js';
+import { RpcWire } from '../../helpers/rpc-wire.js';
 
 describe('startRpcServer', () => {
   it('starts ggml-rpc-server on loopback and reports its devices and protocol', async () => {
@@ -24,6 +25,27 @@ describe('startRpcServer', () => {
     }
     expect(await server.exited).toMatchObject({ signal: 'SIGTERM' });
     expect(await isPortFree('127.0.0.1', port)).toBe(true);
+  });
+
+  it('outlives a client that vanishes while it writes an answer (it died of SIGPIPE before patch 0009)', async () => {
+    const tools = await ensureTools();
+    const port = await freePort();
+    const server = await startRpcServer({ tools, host: '127.0.0.1', port, cacheRoot: scratchDir() });
+    try {
+      const { wire } = await RpcWire.connect('127.0.0.1', port);
+      // An answer far larger than the socket buffers: the server is still writing it when the client goes.
+      const bytes = 64 * 2 ** 20;
+      wire.requestBuffer(await wire.allocate(bytes), bytes);
+      await wire.answerStarted();
+      await wire.vanish();
+      // One client at a time: this one is served only once the server is done with the one that vanished.
+      const next = await RpcWire.connect('127.0.0.1', port);
+      expect(next.version).toBe(tools.rpcProtocol);
+      next.wire.socket.destroy();
+      expect(await Promise.race([server.exited, Promise.resolve('running')])).toBe('running');
+    } finally {
+      await server.stop();
+    }
   });
 
   it('refuses a port another program holds, instead of mistaking it for the worker', async () => {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { HearthError } from '../../base/errors.js';
+import { BEAT_SERVICE, BEAT_TIMEOUT_MS, BeatKeeper, lostError, type BeatTiming } from './link-beat.js';
 import { joinSockets } from './join-sockets.js';
 import { classifyHandshakeError, headerLine, isServiceName, LINK_TLS, LineError, readLine } from './link-protocol.js';
 
@@ -115,16 +116,22 @@ function closedError(phase: Phase, where: string): HearthError {
     : new HearthError('link-closed', `${where} closed the connection during the secure-link handshake: it may be busy (too many connections) or not a Hearth link port; try again.`);
 }
 
-/** Where a local endpoint leads: how to open one stream to the peer's service, and where to listen. */
+/** Where a local endpoint leads: how to open streams to the peer, to which service, and where to listen. */
 export interface LocalEndpointOptions {
-  /** Opens one link stream to the peer's service (`openLinkStream` bound to an address, identity and service). */
-  open: () => Promise<net.Socket>;
+  /** Opens one link stream to a service of the peer (`openLinkStream` bound to its address and this machine's identity): the endpoint's own, and its heartbeat. */
+  open: (service: string) => Promise<net.Socket>;
+  /** The service each connection goes to (`rpc`, `control`). */
+  service: string;
+  /** The peer's name for messages. */
+  name: string;
   /** Loopback by default: anything that can reach this port uses the link as this machine. */
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** Told of each stream that could not be opened (wrong key, peer gone): the local connection is closed. */
+  /** Told of each stream that could not be opened (wrong key, peer gone, busy) or was cut: the local connections are closed. */
   onError?: (error: HearthError) => void;
+  /** Heartbeat timing while connections are open (tests shorten it); false: no liveness check. */
+  beat?: BeatTiming | false;
 }
 
 /** Counters of a local endpoint since it started. */
@@ -136,6 +143,10 @@ export interface LocalEndpointStats {
   bytesUp: number;
   /** Bytes from the peer to local clients. */
   bytesDown: number;
+  /** Why the last stream to the peer was refused or cut, in words naming the peer; null while none was. */
+  failure: string | null;
+  /** Streams in use that the peer ended or its silence cut: a served load that sees this grow has lost the peer. */
+  cut: number;
 }
 
 /** A loopback listener whose connections each become a link stream to a peer's service. */
@@ -149,31 +160,62 @@ export interface LocalEndpoint {
 
 /** Start a local TCP endpoint that carries each accepted connection to `peer`'s service through the secure link. */
 export async function startLocalEndpoint(options: LocalEndpointOptions): Promise<LocalEndpoint> {
-  const stats: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0 };
+  const stats: LocalEndpointStats = { connections: 0, active: 0, failures: 0, bytesUp: 0, bytesDown: 0, failure: null, cut: 0 };
+  const where = options.name;
   const open = new Set<net.Socket>();
   const track = (socket: net.Socket): void => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
   };
+  const fail = (error: HearthError): void => {
+    stats.failures++;
+    stats.failure = error.message;
+    options.onError?.(error);
+  };
+  const stream = options.open;
+  /** The heartbeat gave up on the peer: the streams it closes need no word of their own. */
+  let silenced = false;
+  const beats = options.beat === false ? null : new BeatKeeper(() => stream(BEAT_SERVICE), (outcome) => {
+    // Cut every stream to the peer: llama-server then fails at once, naming the endpoint.
+    if (stats.active > 0) stats.cut++;
+    silenced = true;
+    for (const socket of open) socket.destroy();
+    fail(lostError(where, outcome, options.beat ? options.beat.timeoutMs : BEAT_TIMEOUT_MS));
+  }, options.beat);
   // Paused until the link stream is open: what the client sends first waits in the kernel.
   const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (local) => {
     stats.connections++;
     stats.active++;
     track(local);
+    const release = beats?.hold();
     local.on('error', () => local.destroy());
-    local.once('close', () => stats.active--);
-    options.open().then(
+    local.once('close', () => {
+      stats.active--;
+      release?.();
+    });
+    stream(options.service).then(
       (remote) => {
         track(remote);
         if (local.destroyed) return void remote.destroy();
+        // The peer ending a stream its client still uses: its worker stopped, restarted or dropped us.
+        // The client's own end (it closed, or died) comes first otherwise; listened for before the
+        // sockets are joined, whose close handling ends and destroys the other side.
+        let clientDone = false;
+        local.once('end', () => (clientDone = true));
+        local.once('error', () => (clientDone = true));
+        remote.once('close', () => {
+          // Closed by the heartbeat's verdict (counted, and said, once there) or after the client's own end.
+          if (clientDone || silenced) return;
+          stats.cut++;
+          fail(new HearthError('link-cut', `${where} closed the "${options.service}" stream while it was in use: its worker stopped or restarted, or it dropped this machine.`));
+        });
         joinSockets(local, remote);
         local.on('data', (chunk: Buffer) => (stats.bytesUp += chunk.length));
         remote.on('data', (chunk: Buffer) => (stats.bytesDown += chunk.length));
       },
       (error: HearthError) => {
-        stats.failures++;
         local.destroy();
-        options.onError?.(error);
+        fail(new HearthError(error.code, `${options.name}: ${error.message}`, { cause: error }));
       },
     );
   });
@@ -188,6 +230,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     port,
     stats: () => ({ ...stats }),
     close: () => new Promise<void>((resolve) => {
+      beats?.close();
       server.close(() => resolve());
       for (const socket of open) socket.destroy();
     }),

@@ -3,13 +3,17 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { HearthError } from '../../base/errors.js';
+import { BEAT_SERVICE, beatOn, type BeatTiming } from './link-beat.js';
 import { joinSockets } from './join-sockets.js';
+import { ServiceHolders } from './service-holders.js';
 import { classifyHandshakeError, LINK_TLS, parseHeader, readLine, type HandshakeFailureKind } from './link-protocol.js';
 
 /** A local TCP service the link forwards streams to (the worker's RPC server, its control API). */
 export interface ServiceAddress {
   host: string;
   port: number;
+  /** It serves one client at a time (ggml-rpc-server): a second stream is refused, saying who holds it. */
+  oneAtATime?: boolean;
 }
 
 /** An in-process service: takes over an authenticated stream after `OK` was sent. */
@@ -42,6 +46,10 @@ export interface LinkServerOptions {
   services: { rpc: ServiceAddress; control?: ServiceAddress };
   handlers?: Record<string, LinkHandler>;
   limits?: Partial<LinkServerLimits>;
+  /** A member's name for messages (`member:<deviceId>` in), or null when unknown. */
+  nameOf?(identity: string): string | null;
+  /** Heartbeat timing (tests shorten it). */
+  beat?: BeatTiming;
 }
 
 /** Counters since start; `active` and `handshaking` are current. */
@@ -92,13 +100,26 @@ interface Connection {
   timer: NodeJS.Timeout | null;
 }
 
-/** The link's listening end; emits `handshake-failed` (HandshakeFailure). */
+/** A member whose heartbeat went silent: its streams here were closed. */
+export interface SilentPeer {
+  address: string;
+  /** Its name when known, else null. */
+  name: string | null;
+  /** Streams of it closed (its RPC stream among them frees the worker for another coordinator). */
+  streams: number;
+  /** Its heartbeat went quiet, or its end reset the heartbeat's stream. */
+  why: 'silent' | 'reset';
+}
+
+/** The link's listening end; emits `handshake-failed` (HandshakeFailure) and `peer-silent` (SilentPeer). */
 export interface LinkServer {
   readonly port: number;
   stats(): LinkServerStats;
   close(): Promise<void>;
   on(event: 'handshake-failed', listener: (failure: HandshakeFailure) => void): this;
+  on(event: 'peer-silent', listener: (peer: SilentPeer) => void): this;
   off(event: 'handshake-failed', listener: (failure: HandshakeFailure) => void): this;
+  off(event: 'peer-silent', listener: (peer: SilentPeer) => void): this;
 }
 
 /** Start the secure link in front of this machine's worker (RPC and control) and in-process services. */
@@ -121,6 +142,8 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   readonly #connections = new Map<string, Connection>();
   #counts = { accepted: 0, handshakeFailures: 0, rejected: 0, active: 0, handshaking: 0 };
   readonly #handshakingFrom = new Map<string, number>();
+  /** The connection holding each one-at-a-time service (the worker's one RPC client). */
+  readonly #holders = new ServiceHolders<Connection>();
   #port = 0;
 
   constructor(options: LinkServerOptions) {
@@ -237,6 +260,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
   #onClose(key: string, connection: Connection): void {
     if (connection.timer) clearTimeout(connection.timer);
     this.#connections.delete(key);
+    this.#holders.release(connection);
     if (connection.phase === 'stream') {
       this.#counts.active--;
       return;
@@ -281,7 +305,7 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
         // Too late: the header deadline already refused this stream.
         if (socket.writableEnded) return;
         try {
-          this.#route(socket, identity, line);
+          this.#route(socket, connection, identity, line);
         } catch {
           // An owner's callback (allow, a handler) threw: drop this stream, keep serving.
           socket.destroy();
@@ -294,17 +318,47 @@ class SecureLinkServer extends EventEmitter implements LinkServer {
     );
   }
 
-  #route(socket: tls.TLSSocket, identity: string, line: string): void {
+  #route(socket: tls.TLSSocket, connection: Connection, identity: string, line: string): void {
     const service = parseHeader(line);
     if (service === null) return this.#refuse(socket, 'bad header');
     const { services, handlers, allow } = this.#options;
     const target = service === 'rpc' || service === 'control' ? services[service] : undefined;
     const handler = handlers && Object.hasOwn(handlers, service) ? handlers[service] : undefined;
-    if (!target && !handler) return this.#refuse(socket, 'unknown service');
+    if (!target && !handler && service !== BEAT_SERVICE) return this.#refuse(socket, 'unknown service');
     if (allow && !allow(identity, service)) return this.#refuse(socket, 'not allowed');
+    if (service === BEAT_SERVICE) return this.#beat(socket, connection);
+    if (target?.oneAtATime) return void this.#forwardOne(socket, connection, service, target);
     if (target) return this.#forward(socket, target);
     socket.write('OK\n');
     handler?.(socket, identity);
+  }
+
+  /** Heartbeats both ways; a peer gone silent loses every stream it holds here (above all the worker's RPC client slot). */
+  #beat(socket: tls.TLSSocket, connection: Connection): void {
+    socket.write('OK\n');
+    beatOn(socket, (why) => {
+      let streams = 0;
+      for (const other of this.#connections.values()) {
+        if (other.phase !== 'stream' || other.identity !== connection.identity || other.from !== connection.from || other === connection) continue;
+        (other.tls ?? other.raw).destroy();
+        streams++;
+      }
+      const name = connection.identity ? this.#options.nameOf?.(connection.identity) ?? null : null;
+      this.emit('peer-silent', { address: connection.from, name, streams, why } satisfies SilentPeer);
+    }, this.#options.beat);
+  }
+
+  /** A one-at-a-time service (the worker's one RPC client): a second stream is told at once who holds it, instead of waiting unseen. */
+  async #forwardOne(socket: tls.TLSSocket, connection: Connection, service: string, target: ServiceAddress): Promise<void> {
+    const busy = await this.#holders.claim(service, connection);
+    if (socket.destroyed) return this.#holders.release(connection);
+    if (busy) return this.#refuse(socket, `busy: its worker serves ${this.#describe(busy.holder)}, since ${busy.since.toLocaleTimeString()}; it takes one coordinator at a time`);
+    this.#forward(socket, target);
+  }
+
+  #describe(connection: Connection): string {
+    const name = connection.identity ? this.#options.nameOf?.(connection.identity) : null;
+    return name ? `${name} (${connection.from})` : `the coordinator at ${connection.from}`;
   }
 
   #forward(socket: tls.TLSSocket, target: ServiceAddress): void {

@@ -11,8 +11,8 @@ export interface LinkAddress {
   port: number;
 }
 
-/** Opens one stream to `service` on the peer at `address`, as a member of this machine's cluster. */
-export type LinkDialer = (address: LinkAddress, service: 'rpc' | 'control', options?: { timeoutMs?: number }) => Promise<tls.TLSSocket>;
+/** Opens one stream to `service` (`rpc`, `control`, the heartbeat's `beat`) on the peer at `address`, as a member of this machine's cluster. */
+export type LinkDialer = (address: LinkAddress, service: string, options?: { timeoutMs?: number }) => Promise<tls.TLSSocket>;
 
 /** A dialer that presents `identity()` as it is at each dial (a rekey takes effect at the next stream). */
 export function memberDialer(identity: () => ClusterIdentity): LinkDialer {
