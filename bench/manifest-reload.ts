@@ -144,7 +144,7 @@ export function manifestReloadReportSection(results: ManifestReloadResults): str
     '',
     `- with / without the manifest: **${results.ratio.toFixed(2)}×** (${saved.toFixed(2)} s saved)`,
     `- every reload with the manifest took all ${results.workerTensors} hashes from it (one checked in full), none refused: ${results.manifestUsed ? 'yes' : '**no**'}; every reload hit every entry it asked for: ${results.allHits ? 'yes' : '**no**'}`,
-    `- making the hash manifest itself (FNV-1a of every tensor it lists, on every core) took ${results.manifestSeconds.toFixed(1)} s, once per model file`,
+    `- making the hash manifest itself (FNV-1a and SHA-256 of every tensor it lists, on every core) took ${results.manifestSeconds.toFixed(1)} s, once per model file`,
     '',
   ];
 }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MachineStatus } from '../../src-main/core/api/contract.js';
 import type { HearthHost } from '../../src-main/core/api/host.js';
+import { transportHost } from '../../src-main/core/api/transport-guard.js';
 import { partialRequests } from '../helpers/partial-requests.js';
 import { requestNames } from '../../src-main/core/api/contract.js';
 
@@ -34,7 +35,7 @@ describe('registerRequestHandlers', () => {
   beforeEach(() => handlers.clear());
 
   it('registers one channel per request and answers the app page', async () => {
-    const undo = registerRequestHandlers(Promise.resolve(host), appUrl);
+    const undo = registerRequestHandlers(Promise.resolve(transportHost(host)), appUrl);
     expect([...handlers.keys()]).toEqual(requestNames.map((name) => `hearth:${name}`));
     expect(handlers.has('hearth:openModel')).toBe(true);
     await expect(handlers.get('hearth:getStatus')?.({ senderFrame: { url: appUrl } })).resolves.toBe(status);
@@ -43,7 +44,7 @@ describe('registerRequestHandlers', () => {
   });
 
   it('refuses other senders and unexpected arguments', async () => {
-    registerRequestHandlers(Promise.resolve(host), appUrl);
+    registerRequestHandlers(Promise.resolve(transportHost(host)), appUrl);
     const handler = handlers.get('hearth:getStatus');
     await expect(handler?.({ senderFrame: { url: 'https://evil.example/' } })).rejects.toThrow(/not the Hearth window/);
     await expect(handler?.({ senderFrame: null })).rejects.toThrow(/not the Hearth window/);
@@ -63,7 +64,7 @@ describe('forwardEvents', () => {
       send: (channel: string, message: unknown) => sent.push({ to: url, channel, message }),
     });
     const pages = [page(appUrl), page('https://evil.example/'), page(appUrl, true)];
-    const undo = forwardEvents(host, () => pages as never, appUrl);
+    const undo = forwardEvents(transportHost(host), () => pages as never, appUrl);
     events.emit('status', status);
     expect(sent).toEqual([{ to: appUrl, channel: eventChannel, message: { event: 'status', payload: status } }]);
     undo();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../src-main/core/cache/entry-digest.js';
 import { HEARTH_BIN, REPO_ROOT, runHearth } from '../helpers/cli.js';
 import { eventually } from '../helpers/expected-cache.js';
 import { scratchDir } from '../helpers/models.js';
@@ -74,13 +75,13 @@ describe('hearth worker', () => {
     const first = await startWorkerCli(cacheDir);
     const kept = randomBytes(256 * 1024);
     const keptHash = new Fnv1a64().update(kept).digestHex();
-    const stored = await fetch(new URL(`v1/cache/entries/${keptHash}`, first.ready.control), { method: 'PUT', body: kept });
+    const stored = await fetch(new URL(`v1/cache/entries/${keptHash}`, first.ready.control), { method: 'PUT', body: kept, headers: { 'x-hearth-entry-digest': digestOf(kept) } });
     expect(stored.status).toBe(201);
 
     const big = randomBytes(32 * 1024 * 1024);
     const bigHash = new Fnv1a64().update(big).digestHex();
     await new Promise<void>((resolve) => {
-      const req = request(new URL(`v1/cache/entries/${bigHash}`, first.ready.control), { method: 'PUT', headers: { 'content-length': String(big.length) } });
+      const req = request(new URL(`v1/cache/entries/${bigHash}`, first.ready.control), { method: 'PUT', headers: { 'content-length': String(big.length), 'x-hearth-entry-digest': digestOf(big) } });
       req.on('error', () => resolve());
       // Half the entry is on its way when the worker dies.
       req.write(big.subarray(0, big.length / 2), () => {

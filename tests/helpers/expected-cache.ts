@@ -1,13 +1,17 @@
 // What a worker's cache should hold for a model, computed from the GGUF file itself.
 import { open } from 'node:fs/promises';
 import { Fnv1a64 } from '../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../src-main/core/cache/entry-digest.js';
 import { inspectModel, isCachedTensor, RPC_HASH_THRESHOLD, type TensorFacts } from '../../src-main/core/gguf/inspect-model.js';
 
-/** One cached tensor and the name llama.cpp's RPC cache gives its bytes. */
+/** One cached tensor, the name llama.cpp's RPC cache gives its bytes, and their digest. */
 export interface ExpectedEntry {
   tensor: string;
   hash: string;
   size: number;
+  digest: string;
+  /** Where its bytes sit in the file. */
+  offset: number;
 }
 
 /** Which tensors a load caches: upstream's client asks by hash for those over its threshold; Hearth's, given the model's manifest, for every tensor it lists. */
@@ -32,7 +36,7 @@ export async function expectedEntries(model: string, cachedBy: CachedBy = 'upstr
       if (!CACHED[cachedBy](tensor) || tensor.name === 'token_embd.weight') continue;
       const bytes = Buffer.alloc(tensor.byteSize);
       await file.read(bytes, 0, tensor.byteSize, tensor.fileOffset);
-      entries.push({ tensor: tensor.name, hash: new Fnv1a64().update(bytes).digestHex(), size: tensor.byteSize });
+      entries.push({ tensor: tensor.name, hash: new Fnv1a64().update(bytes).digestHex(), size: tensor.byteSize, digest: digestOf(bytes), offset: tensor.fileOffset });
     }
     return entries;
   } finally {

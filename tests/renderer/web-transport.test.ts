@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import type { MachineStatus } from '../../src-main/core/api/contract.js';
 import type { HearthHost } from '../../src-main/core/api/host.js';
 import { startWebServer, type WebServer } from '../../src-main/core/api/web-server.js';
+import { transportHost } from '../../src-main/core/api/transport-guard.js';
 import { createWebTransport } from '../../src-renderer/src/lib/transport/web.js';
 import { partialRequests } from '../helpers/partial-requests.js';
 
@@ -60,7 +61,7 @@ afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
 describe('web transport', () => {
   it('makes requests and receives events with the token from the page URL, and reconnects', async () => {
-    let server: WebServer = await startWebServer({ port: 0, staticDir: dir, hearth: host, token: 'tok' });
+    let server: WebServer = await startWebServer({ port: 0, staticDir: dir, hearth: transportHost(host), token: 'tok' });
     const port = Number(new URL(server.url).port);
     try {
       const api = createWebTransport({ pageUrl: `${server.url}?token=tok`, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
@@ -76,7 +77,7 @@ describe('web transport', () => {
       // The server goes away and comes back on the same port: the socket returns by itself.
       await server.close();
       current = status('third');
-      server = await startWebServer({ port, staticDir: dir, hearth: host, token: 'tok' });
+      server = await startWebServer({ port, staticDir: dir, hearth: transportHost(host), token: 'tok' });
       expect((await seen.next()).hostname).toBe('third');
     } finally {
       await server.close();
@@ -84,7 +85,7 @@ describe('web transport', () => {
   });
 
   it('turns refusals into errors that say what happened', async () => {
-    const server = await startWebServer({ port: 0, staticDir: dir, hearth: host, token: 'tok' });
+    const server = await startWebServer({ port: 0, staticDir: dir, hearth: transportHost(host), token: 'tok' });
     try {
       const api = createWebTransport({ pageUrl: `${server.url}?token=wrong` });
       await expect(api.getStatus()).rejects.toThrow(/getStatus failed \(401\): Missing or wrong token/);

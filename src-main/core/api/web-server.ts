@@ -1,13 +1,19 @@
 // The web transport: the built UI, one POST route per request and a WebSocket for events, so a
 // browser on a headless box gets the same contract the Electron preload gives the app window.
+// Plain HTTP on loopback; anywhere else HTTPS only, with the machine's self-signed certificate
+// (self-signed-cert.ts). Each request reaches the core through the view of the kind of connection
+// it came on (transport-guard.ts), so what hands over the cluster never crosses the LAN in clear.
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../base/errors.js';
 import { eventNames, type HearthEvents, type HearthRequests } from './contract.js';
 import { isAllowedHost, isLoopback, isSameOrigin, urlHost } from '../net/host-check.js';
-import type { HearthHost } from './host.js';
+import type { TransportHost, TransportKind } from './host.js';
 import { HttpError, readJsonBody, sendJson, setSecurityHeaders, UPLOAD_SERVER_TIMEOUTS } from '../net/http-replies.js';
 import { BadArgument, requestArguments } from './request-arguments.js';
 import { listen } from '../net/listen.js';
@@ -23,7 +29,9 @@ export interface WebServerOptions {
   port: number;
   /** The built UI (`dist/renderer`). */
   staticDir: string;
-  hearth: HearthHost;
+  hearth: TransportHost;
+  /** Serve HTTPS with this key and certificate (PEM); required off loopback. */
+  tls?: { keyPem: string; certPem: string } | undefined;
   /** When set, every API and WebSocket call must carry it; required off loopback. */
   token?: string | undefined;
   /** Where model files sent from a browser are kept (`PUT /api/upload`); no uploads when left out. */
@@ -32,7 +40,7 @@ export interface WebServerOptions {
 
 /** A running web transport. */
 export interface WebServer {
-  /** e.g. `http://127.0.0.1:41234/` */
+  /** e.g. `http://127.0.0.1:41234/`, or `https://…` with TLS. */
   url: string;
   close(): Promise<void>;
 }
@@ -47,6 +55,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   if (!token && !isLoopback(host)) {
     throw new HearthError('web-token-required', `Serving the UI on ${host} would let anyone on the network control Hearth: set a token, or listen on 127.0.0.1.`);
   }
+  if (!options.tls && !isLoopback(host)) {
+    throw new HearthError('web-tls-required', `Serving the UI on ${host} over plain HTTP would show its token, the API key and pairing codes to anyone on the network: serve it with a certificate (HTTPS), or listen on 127.0.0.1.`);
+  }
   const staticRoot = path.resolve(options.staticDir);
   const hearth = options.hearth;
   let port = options.port;
@@ -55,15 +66,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     isAllowedHost(req.headers.host, { port, listenHost: host, localAddress: req.socket.localAddress });
 
   // A model upload takes as long as it takes (the upload route has its own idle timeout).
-  const server = http.createServer(UPLOAD_SERVER_TIMEOUTS, (req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: `Internal error: ${String(error)}` });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ ...UPLOAD_SERVER_TIMEOUTS, key: options.tls.keyPem, cert: options.tls.certPem }, onRequest)
+    : http.createServer(UPLOAD_SERVER_TIMEOUTS, onRequest);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    setSecurityHeaders(res, req.headers.host);
+    setSecurityHeaders(res, req.headers.host, isEncrypted(req.socket));
     if (!allowed(req)) return sendJson(res, 403, { error: 'Host not allowed: open Hearth by its address or localhost.' });
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
     if (rawPath === '/api' || rawPath.startsWith('/api/')) return handleApi(req, res, rawPath.slice('/api/'.length));
@@ -87,7 +101,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const body = await readJsonBody(req);
       const key = name as keyof HearthRequests;
       const args = requestArguments[key](body === undefined ? [] : [body]);
-      const result = await (hearth.requests[key] as (...a: unknown[]) => Promise<unknown>).apply(hearth.requests, args);
+      const { requests } = hearth.over(transportKind(req.socket));
+      const result = await (requests[key] as (...a: unknown[]) => Promise<unknown>).apply(requests, args);
       sendJson(res, 200, result ?? null);
     } catch (error) {
       if (error instanceof BadArgument) return sendJson(res, 400, { error: error.message });
@@ -96,7 +111,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         if (error.status === 413) res.setHeader('Connection', 'close');
         return sendJson(res, error.status, { error: error.message });
       }
-      if (isHearthError(error)) return sendJson(res, 500, { error: error.message, code: error.code });
+      if (isHearthError(error)) return sendJson(res, error.code === 'insecure-transport' ? 403 : 500, { error: error.message, code: error.code });
       sendJson(res, 500, { error: `Internal error: ${error instanceof Error ? error.message : String(error)}` });
     }
   }
@@ -129,13 +144,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req: http.IncomingMessage) => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', () => ws.terminate());
+    // Each client hears the events as its own connection may: its kind decides, as for its requests.
+    const view = hearth.over(transportKind(req.socket));
+    const unsubscribers = eventNames.map((event) =>
+      view.on(event, (payload) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload }));
+      }),
+    );
+    ws.on('close', () => {
+      for (const off of unsubscribers) off();
+    });
     // A client that reconnects after a drop (sleep, Wi-Fi, a restarted server) would otherwise show
     // stale state until the next change: it gets each view as it is now.
-    const { requests } = hearth;
+    const { requests } = view;
     const snapshots: [keyof HearthEvents, () => Promise<unknown>][] = [['status', () => requests.getStatus()], ['cluster', () => requests.getCluster()], ['session', () => requests.getSession()], ['settings', () => requests.getSettings()]];
     for (const [event, snapshot] of snapshots) {
       snapshot().then(
@@ -146,13 +171,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       );
     }
   });
-
-  const unsubscribers = eventNames.map((event) =>
-    hearth.on(event, (payload) => {
-      const message = JSON.stringify({ event, payload });
-      for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(message);
-    }),
-  );
 
   // Drop clients whose connection died without a close, so they do not pile up.
   const pinger = setInterval(() => {
@@ -170,15 +188,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     port = await listen(server, host, options.port, 'with --port');
   } catch (error) {
     clearInterval(pinger);
-    for (const off of unsubscribers) off();
     throw error;
   }
 
   return {
-    url: `http://${urlHost(host)}:${port}/`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost(host)}:${port}/`,
     close: async () => {
       clearInterval(pinger);
-      for (const off of unsubscribers) off();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => {
@@ -187,4 +203,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       });
     },
   };
+}
+
+/** Whether a connection is TLS. */
+function isEncrypted(socket: net.Socket): boolean {
+  return (socket as TLSSocket).encrypted === true;
+}
+
+/** How a request's connection carries it, from the socket itself: TLS, loopback, or plain across the LAN. */
+function transportKind(socket: net.Socket): TransportKind {
+  if (isEncrypted(socket)) return 'https';
+  return isLoopback(socket.remoteAddress ?? '') ? 'loopback-http' : 'lan-http';
 }

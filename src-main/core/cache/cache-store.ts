@@ -163,10 +163,10 @@ export class CacheStore {
     };
   }
 
-  /** Admit an entry from a stream: verified against its hash and size before it becomes visible. */
-  async put(hash: string, size: number, source: AsyncIterable<Uint8Array>): Promise<{ created: boolean }> {
+  /** Admit an entry from a stream: verified against its hash and size, and its `digest` (bytes from another machine), before it becomes visible. */
+  async put(hash: string, size: number, source: AsyncIterable<Uint8Array>, digest?: string): Promise<{ created: boolean }> {
     await this.checkRoom(hash, size, size);
-    const result = await admitEntry(this.dir, hash, size, source);
+    const result = await admitEntry(this.dir, hash, size, source, digest);
     await this.#added(hash, size);
     return result;
   }

@@ -7,6 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import path from 'node:path';
 import { HearthError } from '../base/errors.js';
 import { EntryChecksums } from './entry-checksums.js';
+import { finishDigest, startDigest } from './entry-digest.js';
 import { inBatches } from './in-batches.js';
 
 /** What a sidecar records about its entry's bytes. */
@@ -16,7 +17,7 @@ export interface EntryCheck {
 }
 
 /** Why an entry operation refused its input (`bad-name` from any of them, the rest from `admitEntry`). */
-export type EntryRefusal = 'bad-name' | 'bad-size' | 'too-short' | 'too-long' | 'hash-mismatch';
+export type EntryRefusal = 'bad-name' | 'bad-size' | 'too-short' | 'too-long' | 'hash-mismatch' | 'digest-mismatch';
 
 /** Input refused by an entry operation; nothing was left on disk. */
 export class EntryRefusedError extends HearthError {
@@ -85,11 +86,12 @@ export function parseCheck(text: string): EntryCheck {
 }
 
 /**
- * Stream `source` into the entry `hash` of `dir`, refusing bytes whose size or FNV-1a differ
- * (an `EntryRefusedError`; a source that throws rethrows): either way nothing is left behind.
- * If a verified copy is already in place the bytes are still checked, then dropped, not rewritten.
+ * Stream `source` into the entry `hash` of `dir`, refusing bytes whose size, FNV-1a or (when
+ * `digest` is given: bytes from another machine) SHA-256 differ (an `EntryRefusedError`; a source
+ * that throws rethrows): either way nothing is left behind. If a verified copy is already in place
+ * the bytes are still checked, then dropped, not rewritten.
  */
-export async function admitEntry(dir: string, hash: string, size: number, source: AsyncIterable<Uint8Array>): Promise<AdmitResult> {
+export async function admitEntry(dir: string, hash: string, size: number, source: AsyncIterable<Uint8Array>, digest?: string): Promise<AdmitResult> {
   assertEntryName(hash);
   if (!isByteCount(size)) throw new EntryRefusedError('bad-size', `Entry ${hash}: ${size} is not a byte count.`);
   await mkdir(dir, { recursive: true });
@@ -98,7 +100,7 @@ export async function admitEntry(dir: string, hash: string, size: number, source
   const temp = tempName(hash);
   const file = keep ? null : await open(path.join(dir, temp), 'wx');
   try {
-    const check = await ingest(hash, size, source, file);
+    const check = await ingest(hash, size, source, file, digest);
     if (file) {
       await file.sync(); // the bytes must be on disk before a name points at them
       await file.close();
@@ -232,8 +234,9 @@ export async function listEntries(dir: string): Promise<EntryInfo[]> {
 }
 
 // Hash the source (writing it to `file` unless null), stopping at the first byte past `size`.
-async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Array>, file: FileHandle | null): Promise<EntryCheck> {
+async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Array>, file: FileHandle | null, digest: string | undefined): Promise<EntryCheck> {
   const checksums = new EntryChecksums();
+  const sha256 = digest === undefined ? null : startDigest();
   let received = 0;
   // One write in flight while the next run arrives: reading the source never waits for the disk.
   let writing: Promise<void> | null = null;
@@ -242,6 +245,7 @@ async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Arr
       received += run.length;
       if (received > size) throw new EntryRefusedError('too-long', `Entry ${hash}: received more than the ${size} bytes announced.`);
       checksums.update(run);
+      sha256?.update(run);
       await writing;
       // Runs are never reused, so this one may still be written while the next arrives; its failure
       // is rethrown by the next `await writing`, never left unhandled while the source is awaited.
@@ -255,7 +259,14 @@ async function ingest(hash: string, size: number, source: AsyncIterable<Uint8Arr
   if (received < size) throw new EntryRefusedError('too-short', `Entry ${hash}: received ${received} of the ${size} bytes announced.`);
   const actual = checksums.fnvHex();
   if (actual !== hash) throw new EntryRefusedError('hash-mismatch', `Entry ${hash}: the bytes received hash to ${actual}; they are not this entry.`);
+  if (sha256 && digest !== undefined) assertDigest(hash, finishDigest(sha256), digest);
   return { crc32c: checksums.crc32c(), size };
+}
+
+/** Refuse bytes whose FNV-1a name matched but whose SHA-256 is not the one the coordinator's manifest holds: forged, or another tensor's. */
+export function assertDigest(hash: string, actual: string, expected: string): void {
+  if (actual === expected) return;
+  throw new EntryRefusedError('digest-mismatch', `Entry ${hash}: the bytes received have the right FNV-1a name but their digest is ${actual}, not ${expected} as the coordinator's hash manifest says: they are forged or another tensor's, and were not admitted. Check the machine that sent them.`);
 }
 
 // Sidecar atomically: a temporary file, synced, renamed over any old one.

@@ -1,12 +1,15 @@
 // The on-disk form of a resumable upload (an "ingest", as containerd's content store calls it):
 // `<cache root>/ingests/<hash>/data` holds the bytes received so far, `state.json` the checkpoint
 // they can continue from — the offset reached and the running FNV-1a and CRC-32C at that offset —
-// so a resume never re-reads (JS FNV-1a runs at about 0.2 GB/s). The data is synced before a
+// so a resume never re-reads (JS FNV-1a runs at about 0.2 GB/s). The SHA-256 the bytes must match
+// is named up front too; its running state cannot be saved (Node's hashes cannot be exported), so
+// a worker that restarted re-reads what arrived once to continue it. The data is synced before a
 // checkpoint names it, so a checkpoint never claims bytes a crash could lose; bytes past it are
 // cut off when the ingest is opened again. Nothing here is ever under an entry's name.
 import { mkdir, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/write-atomic.js';
+import { isEntryDigest } from './entry-digest.js';
 import { isEntryName } from './entry-files.js';
 
 /** A checkpoint: the first `offset` bytes of `data` are durable and hash to `fnv` / `crc` so far. */
@@ -14,6 +17,8 @@ export interface IngestState {
   hash: string;
   /** The entry's announced size. */
   size: number;
+  /** The SHA-256 its bytes must have (`sha256:<hex>`, from the coordinator's manifest), or null for an upload that named none. */
+  digest: string | null;
   offset: number;
   /** Running FNV-1a 64 state (its digest so far, `EntryChecksums.fnvHex()`; `EntryChecksums.resume` continues it). */
   fnv: string;
@@ -42,9 +47,12 @@ function statePath(root: string, hash: string): string {
   return path.join(ingestDir(root, hash), 'state.json');
 }
 
+/** Version 2 names the digest; a version 1 checkpoint (none) is removed, and its upload starts over. */
+const STATE_VERSION = 2;
+
 /** Write a checkpoint atomically and durably (temporary file, synced, renamed over the old one). */
 export async function writeIngestState(root: string, state: IngestState): Promise<void> {
-  await writeFileAtomic(statePath(root, state.hash), `${JSON.stringify({ version: 1, ...state })}\n`, { sync: true });
+  await writeFileAtomic(statePath(root, state.hash), `${JSON.stringify({ version: STATE_VERSION, ...state })}\n`, { sync: true });
 }
 
 /** Make a fresh ingest folder: an empty data file, then its first checkpoint (offset 0). */
@@ -87,10 +95,11 @@ export async function recoverIngests(root: string, expiredBeforeMs: number): Pro
 async function readState(root: string, hash: string): Promise<IngestState | undefined> {
   try {
     const raw = JSON.parse(await readFile(statePath(root, hash), 'utf8')) as Record<string, unknown>;
-    const { size, offset, fnv, crc, updatedMs } = raw;
-    const valid = raw.version === 1 && raw.hash === hash && isCount(size) && isCount(offset) && offset <= size
+    const { size, digest, offset, fnv, crc, updatedMs } = raw;
+    const valid = raw.version === STATE_VERSION && raw.hash === hash && isCount(size) && isCount(offset) && offset <= size
+      && (digest === null || (typeof digest === 'string' && isEntryDigest(digest)))
       && typeof fnv === 'string' && /^[0-9a-f]{16}$/.test(fnv) && isCount(crc) && crc <= 0xffffffff && isCount(updatedMs);
-    return valid ? { hash, size, offset, fnv, crc, updatedMs } : undefined;
+    return valid ? { hash, size, digest, offset, fnv, crc, updatedMs } : undefined;
   } catch {
     return undefined; // missing or torn: the ingest starts over
   }

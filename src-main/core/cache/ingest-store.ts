@@ -1,20 +1,25 @@
-// Resumable uploads into the cache, after containerd's content store: an ingest names its hash
-// and size up front, keeps what arrives in a folder of its own (see ingest-files.ts), continues
-// at the offset it reached, and becomes an entry only once every byte is there and hashes to its
-// name — through the cache's verified, atomic admission. A mismatch deletes it.
+// Resumable uploads into the cache, after containerd's content store: an ingest names its hash,
+// size and digest up front, keeps what arrives in a folder of its own (see ingest-files.ts),
+// continues at the offset it reached, and becomes an entry only once every byte is there, hashes
+// to its name and, over all of its bytes whatever the resumes, to its digest — through the cache's
+// verified, atomic admission. A mismatch deletes it.
+import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { HearthError } from '../base/errors.js';
 import type { CacheStore } from './cache-store.js';
 import { EntryChecksums } from './entry-checksums.js';
+import { finishDigest, startDigest } from './entry-digest.js';
 import { inBatches } from './in-batches.js';
-import { EntryRefusedError, isEntryName } from './entry-files.js';
+import { assertDigest, EntryRefusedError, isEntryName } from './entry-files.js';
 import { createIngest, ingestDataPath, recoverIngests, removeIngest, writeIngestState, type IngestState } from './ingest-files.js';
 
 /** An unfinished upload as clients see it: how far it got. */
 export interface IngestInfo {
   hash: string;
   size: number;
+  /** The digest the upload named (null: none). */
+  digest: string | null;
   offset: number;
 }
 
@@ -52,12 +57,20 @@ interface Ingest {
   offset: number;
   /** Both checksums of those bytes. */
   checksums: EntryChecksums;
+  /**
+   * The running SHA-256 of those bytes when the upload named a digest, and its copy at the last
+   * checkpoint (a failed write goes back to it); both null after a restart until `#resumeDigest`
+   * has read the bytes again.
+   */
+  sha256: Hash | null;
+  checkpointSha256: Hash | null;
   writer: { cancel(): void; finished: Promise<void> } | null;
 }
 
 const DEFAULT_MAX_INGESTS = 64;
 const DEFAULT_EXPIRY_MS = 24 * 3600_000;
 const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const REHASH_CHUNK = 1 << 20;
 
 /** The unfinished uploads of one cache root (`<root>/ingests/`). */
 export class IngestStore {
@@ -82,7 +95,7 @@ export class IngestStore {
   static async open(options: IngestStoreOptions): Promise<IngestStore> {
     const store = new IngestStore(options);
     for (const state of await recoverIngests(options.cache.root, store.#clock() - store.#expiryMs)) {
-      store.#ingests.set(state.hash, { state, offset: state.offset, checksums: EntryChecksums.resume(state.fnv, state.crc), writer: null });
+      store.#ingests.set(state.hash, { state, offset: state.offset, checksums: EntryChecksums.resume(state.fnv, state.crc), sha256: null, checkpointSha256: null, writer: null });
     }
     return store;
   }
@@ -90,7 +103,7 @@ export class IngestStore {
   /** Where the upload of `hash` stands, if one is unfinished. */
   get(hash: string): IngestInfo | undefined {
     const ingest = this.#ingests.get(hash);
-    return ingest && { hash, size: ingest.state.size, offset: ingest.offset };
+    return ingest && { hash, size: ingest.state.size, digest: ingest.state.digest, offset: ingest.offset };
   }
 
   /** Every unfinished upload. */
@@ -99,14 +112,15 @@ export class IngestStore {
   }
 
   /**
-   * Receive the bytes of entry `hash` (`size` in all) from `offset` on. `cancel` stops `source`
-   * (closes the request): a later write to the same ingest takes over from one still running,
-   * whose connection is usually already dead. Resolves once the source ends: with the entry
-   * admitted, or with the offset reached when the source broke off. Throws an
-   * `IngestConflictError` (offset or size do not continue the ingest), an `EntryRefusedError`
-   * (the bytes are not the entry: the ingest is deleted) or a `HearthError` (no room).
+   * Receive the bytes of entry `hash` (`size` in all, whose SHA-256 must be `digest` when given:
+   * bytes from another machine) from `offset` on. `cancel` stops `source` (closes the request): a
+   * later write to the same ingest takes over from one still running, whose connection is usually
+   * already dead. Resolves once the source ends: with the entry admitted, or with the offset
+   * reached when the source broke off. Throws an `IngestConflictError` (offset, size or digest do
+   * not continue the ingest), an `EntryRefusedError` (the bytes are not the entry: the ingest is
+   * deleted) or a `HearthError` (no room).
    */
-  async write(hash: string, size: number, offset: number, source: AsyncIterable<Uint8Array>, cancel: () => void): Promise<IngestOutcome> {
+  async write(hash: string, size: number, offset: number, source: AsyncIterable<Uint8Array>, cancel: () => void, digest?: string): Promise<IngestOutcome> {
     if (!isEntryName(hash)) throw new EntryRefusedError('bad-name', `"${hash}" is not a cache entry name (16 lowercase hex digits).`);
     if (!Number.isSafeInteger(size) || size < 0) throw new EntryRefusedError('bad-size', `Entry ${hash}: ${size} is not a byte count.`);
     let ingest = this.#ingests.get(hash);
@@ -118,6 +132,13 @@ export class IngestStore {
     if (this.#cache.has(hash)) {
       if (ingest) await this.#drop(hash);
       return { done: true, created: false };
+    }
+    if (ingest && ingest.state.digest !== (digest ?? null)) {
+      // An upload that names another digest is another claim about the same name: one who starts
+      // over replaces it (the checks at the end decide which was right); a resume cannot continue it.
+      if (offset !== 0) throw new IngestConflictError(`The upload of ${hash} was started for another digest (${ingest.state.digest ?? 'none'}): start again at 0 to replace it.`, 0);
+      await this.#drop(hash);
+      ingest = undefined;
     }
     if (ingest && ingest.state.size !== size) {
       throw new IngestConflictError(`The upload of ${hash} was started with a size of ${ingest.state.size} bytes, not ${size}: one of them is wrong. Delete it (DELETE /v1/cache/ingests/${hash}) to start over.`, ingest.offset);
@@ -131,7 +152,7 @@ export class IngestStore {
     const writer = { cancel, finished: new Promise<void>((resolve) => (finish = resolve)) };
     try {
       // Claimed before any await: a concurrent write of the same hash now waits for this one.
-      ingest = ingest ?? (await this.#create(hash, size, writer));
+      ingest = ingest ?? (await this.#create(hash, size, digest ?? null, writer));
       ingest.writer = writer;
       return await this.#receive(ingest, source, cancel);
     } finally {
@@ -159,11 +180,12 @@ export class IngestStore {
     await Promise.all(writers.map((writer) => writer.finished));
   }
 
-  async #create(hash: string, size: number, writer: Ingest['writer']): Promise<Ingest> {
+  async #create(hash: string, size: number, digest: string | null, writer: Ingest['writer']): Promise<Ingest> {
     const now = this.#clock();
     const checksums = new EntryChecksums();
-    const state: IngestState = { hash, size, offset: 0, fnv: checksums.fnvHex(), crc: checksums.crc32c(), updatedMs: now };
-    const ingest: Ingest = { state, offset: 0, checksums, writer };
+    const state: IngestState = { hash, size, digest, offset: 0, fnv: checksums.fnvHex(), crc: checksums.crc32c(), updatedMs: now };
+    const sha256 = digest === null ? null : startDigest();
+    const ingest: Ingest = { state, offset: 0, checksums, sha256, checkpointSha256: sha256?.copy() ?? null, writer };
     this.#ingests.set(hash, ingest);
     try {
       await this.#expire(now);
@@ -195,6 +217,7 @@ export class IngestStore {
     });
     let complete: boolean;
     try {
+      await this.#resumeDigest(ingest, file);
       const iterator = inBatches(source, { limit: size - ingest.offset });
       // One write in flight while the next run arrives: reading the socket never waits for the disk.
       // It moves `ingest.offset` on as soon as it is done, so a stalled upload's bytes show at once.
@@ -240,6 +263,7 @@ export class IngestStore {
         }
         // Hashed ahead of the disk: a failed write rewinds both to the last checkpoint. Runs are never reused.
         ingest.checksums.update(run);
+        ingest.sha256?.update(run);
         await settle();
         write(run);
         if (ingest.offset + unwritten - ingest.state.offset >= this.#checkpointBytes) {
@@ -260,6 +284,12 @@ export class IngestStore {
       await this.#drop(hash);
       throw new EntryRefusedError('hash-mismatch', `Entry ${hash}: the ${size} bytes received hash to ${actual}; they are not this entry, and the upload was deleted.`);
     }
+    // Of a copy: a finished ingest refused below (no room) is committed by a retry, which checks again.
+    const digest = ingest.state.digest === null ? null : finishDigest(ingest.sha256!.copy());
+    if (digest !== null && digest !== ingest.state.digest) {
+      await this.#drop(hash);
+      assertDigest(hash, digest, ingest.state.digest!);
+    }
     // A refusal here (the cap shrank meanwhile) keeps the finished ingest: a retry at offset `size` commits it.
     await this.#cache.admitFile(hash, dataPath, { crc32c: ingest.checksums.crc32c(), size });
     await this.#drop(hash);
@@ -272,13 +302,36 @@ export class IngestStore {
     const state: IngestState = { ...ingest.state, offset: ingest.offset, fnv: ingest.checksums.fnvHex(), crc: ingest.checksums.crc32c(), updatedMs: this.#clock() };
     await writeIngestState(this.#root, state).catch(diskError);
     ingest.state = state;
+    ingest.checkpointSha256 = ingest.sha256?.copy() ?? null;
   }
 
   /** Back to the last checkpoint after a failed write: its hashes no longer match the bytes on disk. */
   async #rewind(ingest: Ingest, file: FileHandle): Promise<void> {
     ingest.offset = ingest.state.offset;
     ingest.checksums = EntryChecksums.resume(ingest.state.fnv, ingest.state.crc);
+    ingest.sha256 = ingest.checkpointSha256?.copy() ?? null;
     await file.truncate(ingest.offset).catch(() => undefined);
+  }
+
+  /**
+   * After a restart an ingest's SHA-256 is gone (a checkpoint cannot hold it): read the bytes it
+   * kept once to rebuild it, so the digest is still checked over every byte, not only the new ones.
+   */
+  async #resumeDigest(ingest: Ingest, file: FileHandle): Promise<void> {
+    if (ingest.state.digest === null || ingest.sha256 !== null) return;
+    const sha256 = startDigest();
+    const buffer = Buffer.allocUnsafe(Math.min(REHASH_CHUNK, Math.max(1, ingest.offset)));
+    for (let position = 0; position < ingest.offset;) {
+      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, ingest.offset - position), position);
+      if (bytesRead === 0) {
+        await this.#drop(ingest.state.hash);
+        throw new IngestConflictError(`The bytes received so far for ${ingest.state.hash} are shorter on the worker's disk than its checkpoint says: start again at 0.`, 0);
+      }
+      sha256.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    ingest.sha256 = sha256;
+    ingest.checkpointSha256 = sha256.copy();
   }
 
   async #expire(now: number): Promise<void> {

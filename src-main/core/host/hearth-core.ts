@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClusterStatus, HearthEvents, HearthRequests, MachineStatus, SettingsChange, SettingsView, WorkerStatus } from '../api/contract.js';
-import type { HearthHost } from '../api/host.js';
+import type { HearthHost, TransportHost, TransportKind } from '../api/host.js';
+import { transportHost } from '../api/transport-guard.js';
 import { HearthError } from '../base/errors.js';
 import { KEEP_WARM_BYTES_PER_SECOND } from '../coordinator/keep-warm.js';
 import { membersOf } from '../coordinator/members.js';
@@ -55,8 +56,10 @@ export interface HearthCoreOptions {
 }
 
 /** The core a shell hosts (Electron main or `hearth serve`): this machine's worker, its cluster, the open model, chat and settings. */
-export class HearthCore implements HearthHost {
+export class HearthCore implements HearthHost, TransportHost {
   readonly requests: HearthRequests;
+  /** The views transports get, by how they carry requests (pairing and Open LAN never over plain HTTP on the LAN). */
+  readonly #transports: TransportHost;
   readonly #events = new EventEmitter();
   readonly #paths: HearthPaths;
   readonly #options: HearthCoreOptions;
@@ -100,6 +103,12 @@ export class HearthCore implements HearthHost {
     this.#chat = new ChatService({ baseUrl: () => this.#sessionMade?.apiBaseUrl ?? null, apiKey: () => this.#options.apiKey });
     this.#chat.on('chatText', (text) => this.#emit('chatText', text));
     this.requests = this.#makeRequests();
+    this.#transports = transportHost(this);
+  }
+
+  /** The core as a transport of `kind` may use it. */
+  over(kind: TransportKind): HearthHost {
+    return this.#transports.over(kind);
   }
 
   /** Create the core and start the worker in the background (building the tools first if needed). */

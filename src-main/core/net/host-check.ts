@@ -35,9 +35,10 @@ export function urlHost(host: string): string {
   return net.isIPv6(host) ? `[${host}]` : host;
 }
 
-/** True when the request carries no Origin, or one that matches its own Host. */
+/** True when the request carries no Origin, or one that matches its own Host and scheme (https on a TLS connection). */
 export function isSameOrigin(req: http.IncomingMessage): boolean {
   // Browsers always send Origin on cross-site POSTs and WebSocket handshakes; tools send none.
   const origin = req.headers.origin;
-  return origin === undefined || origin === `http://${req.headers.host ?? ''}`;
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return origin === undefined || origin === `${scheme}://${req.headers.host ?? ''}`;
 }

@@ -37,9 +37,9 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
 }
 
 /** Sets the headers every reply carries: a strict CSP, no framing, no sniffing, no referrer. */
-export function setSecurityHeaders(res: http.ServerResponse, host: string | undefined): void {
-  // connect-src names the events socket exactly; the Host was validated before any page is served.
-  const socket = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host}` : '';
+export function setSecurityHeaders(res: http.ServerResponse, host: string | undefined, secure = false): void {
+  // connect-src names the events socket exactly (wss over HTTPS); the Host was validated before any page is served.
+  const socket = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ${secure ? 'wss' : 'ws'}://${host}` : '';
   res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${socket}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('X-Frame-Options', 'DENY');

@@ -2,6 +2,8 @@
 // it holds, and asking it to fill entries from its own disk or from another member. Workers of an
 // older Hearth answer 404 to `fill`, `fetch` and `ingests`: that means "not supported" (the
 // warm-up pushes instead), never an error.
+import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
+import type { WantedEntry } from '../worker-api/wire.js';
 import { WorkerRefusal } from '../worker-api/worker-client.js';
 import type { CachePeer } from './peer-shares.js';
 
@@ -21,22 +23,27 @@ export async function cacheHas(peer: CachePeer, hashes: readonly string[], signa
 }
 
 /** Ask the peer to fill these entries from GGUF copies on its own disk; null when its worker cannot. */
-export async function askFill(peer: CachePeer, hashes: readonly string[], signal?: AbortSignal): Promise<CacheTransfer | null> {
-  const answer = await unsupportedAsNull(peer.worker.call('fill', { hashes: [...hashes] }, { signal }));
+export async function askFill(peer: CachePeer, entries: readonly ManifestEntry[], signal?: AbortSignal): Promise<CacheTransfer | null> {
+  const answer = await unsupportedAsNull(peer.worker.call('fill', { entries: entries.map(wanted) }, { signal }));
   return answer && { done: answer.filled, bytes: answer.bytes, missing: answer.missing };
 }
 
 /** Ask the peer to pull these entries from another member (`source`) through its own link; null when its worker cannot. */
-export async function askFetch(peer: CachePeer, source: CachePeer, hashes: readonly string[], signal?: AbortSignal): Promise<CacheTransfer | null> {
-  const answer = await unsupportedAsNull(peer.worker.call('fetch', { peer: source.id, hashes: [...hashes] }, { signal }));
+export async function askFetch(peer: CachePeer, source: CachePeer, entries: readonly ManifestEntry[], signal?: AbortSignal): Promise<CacheTransfer | null> {
+  const answer = await unsupportedAsNull(peer.worker.call('fetch', { peer: source.id, entries: entries.map(wanted) }, { signal }));
   return answer && { done: answer.fetched, bytes: answer.bytes, missing: answer.missing };
 }
 
-/** How many bytes of an interrupted push of `hash` the peer kept (0 when none, or when its worker cannot resume). */
-export async function ingestOffset(peer: CachePeer, hash: string, size: number, signal?: AbortSignal): Promise<number> {
-  const ingest = await unsupportedAsNull(peer.worker.call('ingest', { hash }, { signal }));
-  // An ingest of another size is not this entry's: start over rather than trust it.
-  return ingest && ingest.size === size && ingest.offset <= size ? ingest.offset : 0;
+/** How many bytes of an interrupted push of `entry` the peer kept (0 when none, or when its worker cannot resume). */
+export async function ingestOffset(peer: CachePeer, entry: ManifestEntry, signal?: AbortSignal): Promise<number> {
+  const ingest = await unsupportedAsNull(peer.worker.call('ingest', { hash: entry.hash }, { signal }));
+  // An ingest of another size or digest is not this entry's: start over (which replaces it) rather than trust it.
+  return ingest && ingest.size === entry.size && ingest.digest === entry.digest && ingest.offset <= entry.size ? ingest.offset : 0;
+}
+
+/** What a worker needs to check an entry it brings in: name, size and digest, from this machine's manifest. */
+function wanted(entry: ManifestEntry): WantedEntry {
+  return { hash: entry.hash, size: entry.size, digest: entry.digest };
 }
 
 /** A route the worker does not have (or an ingest it does not hold) as null; any other refusal stays an error. */

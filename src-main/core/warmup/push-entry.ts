@@ -6,6 +6,7 @@ import http from 'node:http';
 import { HearthError } from '../base/errors.js';
 import { tryDecode } from '../base/decode.js';
 import type { ManifestEntry } from '../gguf/manifest/hash-manifest.js';
+import { ENTRY_DIGEST_HEADER } from '../worker-api/routes.js';
 import { refusal, resumeAt } from '../worker-api/wire.js';
 import { readAnswerJson } from '../worker-api/worker-client.js';
 import { ingestOffset } from './cache-client.js';
@@ -42,7 +43,7 @@ const STALE_STREAM = -1;
 /** Push `entry` to the peer's cache; resolves once the worker verified and stored it. */
 export async function pushEntry(request: PushRequest): Promise<PushResult> {
   const { peer, entry, signal } = request;
-  let offset = await ingestOffset(peer, entry.hash, entry.size, signal);
+  let offset = await ingestOffset(peer, entry, signal);
   let sentBytes = 0;
   let restarted = false;
   let retriedStale = false;
@@ -58,13 +59,13 @@ export async function pushEntry(request: PushRequest): Promise<PushResult> {
     }
     if (answer.status === STALE_STREAM && !retriedStale) {
       retriedStale = true;
-      offset = await ingestOffset(peer, entry.hash, entry.size, signal);
+      offset = await ingestOffset(peer, entry, signal);
       continue;
     }
     if (answer.status === 422 && !restarted) {
       // A damaged earlier ingest is dropped by the worker: send the whole entry once more.
       restarted = true;
-      offset = await ingestOffset(peer, entry.hash, entry.size, signal);
+      offset = await ingestOffset(peer, entry, signal);
       continue;
     }
     throw pushRefused(request, answer.status, answer.json);
@@ -92,6 +93,8 @@ async function putFrom(request: PushRequest, offset: number, count: (bytes: numb
       'x-hearth-resumable': '1',
       'x-hearth-entry-size': String(entry.size),
       'x-hearth-offset': String(offset),
+      // The worker admits the bytes only if they have this SHA-256 (this machine's manifest's), over every byte of every attempt.
+      [ENTRY_DIGEST_HEADER]: entry.digest,
     },
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {

@@ -35,7 +35,7 @@ export async function warmPeer(request: PeerWarmRequest): Promise<void> {
   try {
     if (missing.length > 0) {
       progress.enter('filling');
-      missing = await transferBatches(request, missing, 'filled', (hashes) => askFill(share.peer, hashes, request.signal));
+      missing = await transferBatches(request, missing, 'filled', (entries) => askFill(share.peer, entries, request.signal));
     }
     let canFetch = true;
     for (const source of request.members) {
@@ -43,8 +43,8 @@ export async function warmPeer(request: PeerWarmRequest): Promise<void> {
       const theirs = missing.filter((entry) => presence.present.get(source.id)?.has(entry.hash));
       if (theirs.length === 0) continue;
       progress.enter('fetching');
-      const left = await transferBatches(request, theirs, 'fetched', async (hashes) => {
-        const answer = await askFetch(share.peer, source, hashes, request.signal);
+      const left = await transferBatches(request, theirs, 'fetched', async (entries) => {
+        const answer = await askFetch(share.peer, source, entries, request.signal);
         canFetch = answer !== null;
         return answer;
       });
@@ -67,7 +67,7 @@ export async function warmPeer(request: PeerWarmRequest): Promise<void> {
 }
 
 /** Ask for `entries` in batches; returns those the peer could not get (all of them when its worker cannot do it). */
-async function transferBatches(request: PeerWarmRequest, entries: ManifestEntry[], source: 'filled' | 'fetched', ask: (hashes: string[]) => Promise<CacheTransfer | null>): Promise<ManifestEntry[]> {
+async function transferBatches(request: PeerWarmRequest, entries: ManifestEntry[], source: 'filled' | 'fetched', ask: (entries: ManifestEntry[]) => Promise<CacheTransfer | null>): Promise<ManifestEntry[]> {
   const left: ManifestEntry[] = [];
   for (let start = 0; start < entries.length;) {
     const batch: ManifestEntry[] = [];
@@ -77,7 +77,7 @@ async function transferBatches(request: PeerWarmRequest, entries: ManifestEntry[
       batch.push(entries[start++]!);
     }
     request.signal?.throwIfAborted();
-    const answer = await ask(batch.map((entry) => entry.hash));
+    const answer = await ask(batch);
     if (answer === null) return [...left, ...batch, ...entries.slice(start)];
     const done = new Set(answer.done);
     const got = batch.filter((entry) => done.has(entry.hash));

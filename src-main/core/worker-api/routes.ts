@@ -5,7 +5,7 @@
 import { arrayOf, DecodeError, integer, object, optional, text, type Decoded, type Decoder } from '../base/decode.js';
 import {
   cacheCap, cacheEntry, cacheSummary, deviceInfo, entryHash, fetchAnswer, fillAnswer, hashList, identity, ingestInfo, joined,
-  modelDirList, modelId, pairingCode, peerAddress, peerView, revoked, workerSettings, workerStatus,
+  modelDirList, modelId, pairingCode, peerAddress, peerView, revoked, wantedEntries, workerSettings, workerStatus,
 } from './wire.js';
 
 /** One JSON route. `status` is its answer's status when it succeeds. */
@@ -47,8 +47,9 @@ export const WORKER_ROUTES = {
   ingests: route('GET', '/v1/cache/ingests', none, object({ ingests: arrayOf(ingestInfo, { max: 1024 }) })),
   ingest: route('GET', '/v1/cache/ingests/:hash', object({ hash: entryHash }), ingestInfo),
   cancelIngest: route('DELETE', '/v1/cache/ingests/:hash', object({ hash: entryHash }), none, 204),
-  fill: route('POST', '/v1/cache/fill', hashes, fillAnswer),
-  fetch: route('POST', '/v1/cache/fetch', object({ peer: text({ max: 256, expects: 'the id of a member peer (as GET /v1/peers lists it)' }), hashes: hashList }), fetchAnswer),
+  // What to bring in comes with each entry's size and digest from the coordinator's manifest: bytes are admitted only if they match them.
+  fill: route('POST', '/v1/cache/fill', object({ entries: wantedEntries }), fillAnswer),
+  fetch: route('POST', '/v1/cache/fetch', object({ peer: text({ max: 256, expects: 'the id of a member peer (as GET /v1/peers lists it)' }), entries: wantedEntries }), fetchAnswer),
   // Settings.
   settings: route('GET', '/v1/settings', none, workerSettings),
   updateSettings: route('PATCH', '/v1/settings', object({ cacheMaxBytes: optional(cacheCap), modelDirs: optional(modelDirList) }), workerSettings),
@@ -64,6 +65,8 @@ export const WORKER_ROUTES = {
 
 /** An entry's bytes: `GET` reads verified bytes, `PUT` admits them (raw body, resumable with headers). Not JSON, so not in the table's decoders. */
 export const ENTRY_BYTES_PATH = '/v1/cache/entries/:hash';
+/** The header every `PUT` of an entry's bytes carries: the SHA-256 they must have (`sha256:<64 hex>`, from the pusher's hash manifest). */
+export const ENTRY_DIGEST_HEADER = 'X-Hearth-Entry-Digest';
 
 export type WorkerRoutes = typeof WORKER_ROUTES;
 export type WorkerRouteName = keyof WorkerRoutes;

@@ -4,6 +4,7 @@
 import { arrayOf, boolean, count, decoder, integer, nullable, number, object, oneOf, optional, text, type Decoded, type Decoder } from '../base/decode.js';
 import type { CacheEntry, CacheSummary } from '../cache/cache-store.js';
 import type { CacheStats } from '../cache/cache-stats.js';
+import { isEntryDigest } from '../cache/entry-digest.js';
 import { isEntryName } from '../cache/entry-files.js';
 import type { PeerView } from '../peers/cluster-node.js';
 import type { DeviceInfo } from '../../shared/devices.js';
@@ -14,6 +15,13 @@ export const MAX_HASHES = 100_000;
 /** A cache entry's name: the FNV-1a 64 of its bytes, as llama.cpp names it. */
 export const entryHash = decoder<string>('an entry hash (16 lowercase hex digits)', (value) => typeof value === 'string' && isEntryName(value));
 export const hashList = arrayOf(entryHash, { max: MAX_HASHES, expects: `an array of entry hashes (at most ${MAX_HASHES})` });
+
+/** The SHA-256 an entry's bytes must have, from the coordinator's hash manifest: what is checked when they cross machines. */
+export const entryDigest = decoder<string>('an entry digest (sha256: and 64 lowercase hex digits)', (value) => typeof value === 'string' && isEntryDigest(value));
+/** An entry the coordinator wants a worker to bring in from elsewhere: its name, size and digest, all from the coordinator's manifest, never from whoever holds the bytes. */
+export const wantedEntry = object({ hash: entryHash, size: count, digest: entryDigest });
+export type WantedEntry = Decoded<typeof wantedEntry>;
+export const wantedEntries = arrayOf(wantedEntry, { max: MAX_HASHES, expects: `an array of {"hash", "size", "digest"} (at most ${MAX_HASHES})` });
 
 /** A cache cap: bytes, or null for the default (a quarter of the disk). */
 export const cacheCap = nullable(integer({ min: 0, expects: 'a whole number of bytes' }));
@@ -47,8 +55,8 @@ export const workerStatus = object({
 });
 export type WorkerStatusWire = Decoded<typeof workerStatus>;
 
-/** An unfinished upload: how far it got. */
-export const ingestInfo = object({ hash: entryHash, size: bytes, offset: bytes });
+/** An unfinished upload: how far it got, and the digest it was started for. */
+export const ingestInfo = object({ hash: entryHash, size: bytes, digest: nullable(entryDigest), offset: bytes });
 export type IngestInfo = Decoded<typeof ingestInfo>;
 
 const warnings = arrayOf(text({ max: 1 << 16, allowEmpty: true }), { max: 10_000 });

@@ -1,11 +1,13 @@
 // Filling the cache from this machine's own copy of a model: each wanted entry is read from a
-// local GGUF file at its tensor's offset and admitted through the cache's verified path, so no
-// model byte crosses the network and a file that changed under us can never leave a wrong entry.
+// local GGUF file at its tensor's offset and admitted through the cache's verified path, against
+// the size and digest the coordinator's manifest gave, so no model byte crosses the network and
+// neither a file that changed under us nor a local tensor that only shares the FNV-1a name can
+// leave a wrong entry.
 import { createReadStream } from 'node:fs';
 import type { CacheStore } from '../cache/cache-store.js';
 import { EntryRefusedError } from '../cache/entry-files.js';
 import { HearthError } from '../base/errors.js';
-import type { FillResult } from '../worker-api/wire.js';
+import type { FillResult, WantedEntry } from '../worker-api/wire.js';
 import type { LocalModels } from './local-models.js';
 
 const READ_CHUNK = 1 << 20;
@@ -21,31 +23,33 @@ export class LocalFill {
     this.#models = models;
   }
 
-  /** Make the entries `hashes` that are missing from local model files. */
-  fill(hashes: readonly string[]): Promise<FillResult> {
-    const run = this.#queue.then(() => this.#fill(hashes));
+  /** Make the `entries` that are missing from local model files. */
+  fill(entries: readonly WantedEntry[]): Promise<FillResult> {
+    const run = this.#queue.then(() => this.#fill(entries));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #fill(hashes: readonly string[]): Promise<FillResult> {
-    const unique = [...new Set(hashes)];
-    const present = unique.filter((hash) => this.#cache.has(hash));
-    const wanted = unique.filter((hash) => !this.#cache.has(hash));
+  async #fill(entries: readonly WantedEntry[]): Promise<FillResult> {
+    const unique = [...new Map(entries.map((entry) => [entry.hash, entry])).values()];
+    const present = unique.filter((entry) => this.#cache.has(entry.hash)).map((entry) => entry.hash);
+    const wanted = unique.filter((entry) => !this.#cache.has(entry.hash));
     const result: FillResult = { filled: [], bytes: 0, present, missing: [], warnings: [] };
     if (wanted.length === 0) return result;
     if (this.#models.dirs.length === 0) result.warnings.push('This worker has no model folders: start it with --models DIR or set "modelDirs".');
-    const { found, warnings } = await this.#models.locate(wanted);
+    const { found, warnings } = await this.#models.locate(wanted.map((entry) => entry.hash));
     result.warnings.push(...warnings);
-    for (const hash of wanted) {
+    for (const { hash, size, digest } of wanted) {
       const source = found.get(hash);
-      if (!source) {
+      if (!source || source.size !== size || source.digest !== digest) {
+        // Same name, other bytes: a tensor of another model that collides on FNV-1a, never this one.
+        if (source) result.warnings.push(`${source.file}, tensor ${source.tensor}: has the name of entry ${hash} but not its size or digest (${source.size} bytes, ${source.digest}); not used.`);
         result.missing.push(hash);
         continue;
       }
       const bytes = createReadStream(source.file, { start: source.offset, end: source.offset + source.size - 1, highWaterMark: READ_CHUNK });
       try {
-        await this.#cache.put(hash, source.size, bytes);
+        await this.#cache.put(hash, size, bytes, digest);
         result.filled.push(hash);
         result.bytes += source.size;
       } catch (error) {

@@ -11,6 +11,8 @@ export interface LocalTensor {
   tensor: string;
   offset: number;
   size: number;
+  /** The SHA-256 of its bytes when the file was hashed (its manifest's). */
+  digest: string;
 }
 
 /** What a search found, and the files it had to pass over (with why). */
@@ -87,7 +89,7 @@ export class LocalModels {
       const { loadOrMakeManifest } = await import('../gguf/manifest/load-or-make-manifest.js');
       const manifest = await loadOrMakeManifest({ model: file, dataDir: this.#dataDir });
       const tensors = new Map<string, LocalTensor>();
-      for (const entry of manifest.entries) tensors.set(entry.hash, { file, tensor: entry.tensor, offset: entry.offset, size: entry.size });
+      for (const entry of manifest.entries) tensors.set(entry.hash, { file, tensor: entry.tensor, offset: entry.offset, size: entry.size, digest: entry.digest });
       indexed = { identity, tensors, problem: null };
     } catch (error) {
       // A damaged or foreign file is passed over, never fatal; it is looked at again once it changes.

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import { HttpError } from '../net/http-replies.js';
 import type { IngestStore } from '../cache/ingest-store.js';
 import type { RouteAnswer, RouteInput, WorkerRouteName } from '../worker-api/routes.js';
-import type { FetchResult } from '../worker-api/wire.js';
+import type { FetchResult, WantedEntry } from '../worker-api/wire.js';
 import type { PeerView } from '../peers/cluster-node.js';
 import type { PeerFetch, PeerControlEndpoints } from './cache-fetch.js';
 import type { LocalFill } from './cache-fill.js';
@@ -80,8 +80,8 @@ export const WORKER_HANDLERS: Handlers = {
     if (!(await transfer.ingests.remove(hash))) throw new HttpError(404, `No unfinished upload of ${hash}`);
     return {};
   },
-  fill: ({ hashes }, { transfer }) => transfer.fill.fill(hashes),
-  fetch: ({ peer, hashes }, target) => fetchFromMember(target, peer, hashes),
+  fill: ({ entries }, { transfer }) => transfer.fill.fill(entries),
+  fetch: ({ peer, entries }, target) => fetchFromMember(target, peer, entries),
   settings: (_, target) => workerSettings(settingsOf(target)),
   updateSettings: async (change, target) => {
     if (change.cacheMaxBytes === undefined && change.modelDirs === undefined) throw new HttpError(400, 'Nothing to change: send {"cacheMaxBytes": bytes | null} and/or {"modelDirs": ["/absolute/folder", …]}');
@@ -120,12 +120,12 @@ function hostPort(address: string): { host: string; port: number } {
 // 404: clients read a 404 from this route as "a worker too old to fetch" and push instead.
 const PEER_REFUSALS = new Map([['unknown-peer', 409], ['not-a-member', 403], ['incompatible-peer', 409]]);
 
-async function fetchFromMember(target: ControlTarget, peer: string, hashes: string[]): Promise<FetchResult> {
+async function fetchFromMember(target: ControlTarget, peer: string, entries: WantedEntry[]): Promise<FetchResult> {
   const { cluster: node } = target;
   if (!node) throw new HttpError(409, 'This worker runs without the cluster (no secure link), so it cannot reach other members: run it with hearth worker, hearth serve or the app.');
   if (peer === node.identity.deviceId) throw new HttpError(400, `"${peer}" is this machine: fetch from another member.`);
   try {
-    return await target.transfer.fetch.fetch(node, peer, hashes);
+    return await target.transfer.fetch.fetch(node, peer, entries);
   } catch (error) {
     const status = PEER_REFUSALS.get((error as { code?: string }).code ?? '');
     if (status === undefined) throw error;

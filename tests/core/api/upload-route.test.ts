@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
+import { transportHost } from '../../../src-main/core/api/transport-guard.js';
 import { partialRequests } from '../../helpers/partial-requests.js';
 import { scratchDir } from '../../helpers/models.js';
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   staticDir = scratchDir('hearth-ui-');
   await fs.writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>Hearth</title>');
   uploadDir = path.join(scratchDir('hearth-uploads-'), 'uploads');
-  server = await startWebServer({ port: 0, staticDir, uploadDir, hearth: { requests: partialRequests({}), on: () => () => undefined } });
+  server = await startWebServer({ port: 0, staticDir, uploadDir, hearth: transportHost({ requests: partialRequests({}), on: () => () => undefined }) });
 });
 afterAll(() => server.close());
 
@@ -76,7 +77,7 @@ describe('PUT /api/upload', () => {
     const small = scratchDir('hearth-full-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
     onTestFinished(() => void execFileSync('umount', [small]));
-    const full = await startWebServer({ port: 0, staticDir, uploadDir: small, hearth: { requests: partialRequests({}), on: () => () => undefined } });
+    const full = await startWebServer({ port: 0, staticDir, uploadDir: small, hearth: transportHost({ requests: partialRequests({}), on: () => () => undefined }) });
     onTestFinished(() => full.close());
     const reply = await put('big.gguf', [Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(2 * 1024 * 1024)])], undefined, full);
     expect(reply).toMatchObject({ status: 507, body: { error: expect.stringMatching(/free some space/) } });

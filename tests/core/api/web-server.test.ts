@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HearthEvents, MachineStatus } from '../../../src-main/core/api/contract.js';
 import { isAllowedHost } from '../../../src-main/core/net/host-check.js';
+import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../../../src-main/core/net/self-signed-cert.js';
 import type { HearthHost } from '../../../src-main/core/api/host.js';
 import { startWebServer, type WebServer } from '../../../src-main/core/api/web-server.js';
+import { transportHost } from '../../../src-main/core/api/transport-guard.js';
 import { partialRequests } from '../../helpers/partial-requests.js';
 
 const status: MachineStatus = {
@@ -102,7 +105,7 @@ describe('web server without a token', () => {
   let server: WebServer;
   const host = fakeHost();
   beforeAll(async () => {
-    server = await startWebServer({ host: '127.0.0.1', port: 0, staticDir, hearth: host });
+    server = await startWebServer({ host: '127.0.0.1', port: 0, staticDir, hearth: transportHost(host) });
   });
   afterAll(() => server.close());
 
@@ -186,7 +189,7 @@ describe('web server without a token', () => {
 describe('web server with a token', () => {
   let server: WebServer;
   beforeAll(async () => {
-    server = await startWebServer({ host: '127.0.0.1', port: 0, staticDir, hearth: fakeHost(), token: 's3cret' });
+    server = await startWebServer({ host: '127.0.0.1', port: 0, staticDir, hearth: transportHost(fakeHost()), token: 's3cret' });
   });
   afterAll(() => server.close());
 
@@ -209,7 +212,7 @@ describe('web server with a token', () => {
 
 describe('web server setup', () => {
   it('says to build the UI when index.html is missing', async () => {
-    const server = await startWebServer({ port: 0, staticDir: path.join(dir, 'nothing-here'), hearth: fakeHost() });
+    const server = await startWebServer({ port: 0, staticDir: path.join(dir, 'nothing-here'), hearth: transportHost(fakeHost()) });
     try {
       const reply = await send(server.url, { path: '/' });
       expect(reply.status).toBe(503);
@@ -220,14 +223,20 @@ describe('web server setup', () => {
   });
 
   it('refuses to listen beyond loopback without a token', async () => {
-    await expect(startWebServer({ host: '0.0.0.0', port: 0, staticDir, hearth: fakeHost() })).rejects.toThrow(/token/);
+    await expect(startWebServer({ host: '0.0.0.0', port: 0, staticDir, hearth: transportHost(fakeHost()) })).rejects.toThrow(/token/);
+  });
+
+  it('refuses to listen beyond loopback over plain HTTP, where the token, API key and pairing codes would cross the LAN in clear', async () => {
+    const plain = startWebServer({ host: '0.0.0.0', port: 0, staticDir, hearth: transportHost(fakeHost()), token: 'tok' });
+    await expect(plain).rejects.toMatchObject({ code: 'web-tls-required', message: expect.stringMatching(/over plain HTTP would show its token, the API key and pairing codes/) });
+    await plain.then((server) => server.close(), () => undefined);
   });
 
   it('says when the port is taken', async () => {
-    const first = await startWebServer({ port: 0, staticDir, hearth: fakeHost() });
+    const first = await startWebServer({ port: 0, staticDir, hearth: transportHost(fakeHost()) });
     try {
       const port = Number(new URL(first.url).port);
-      await expect(startWebServer({ port, staticDir, hearth: fakeHost() })).rejects.toThrow(/already in use/);
+      await expect(startWebServer({ port, staticDir, hearth: transportHost(fakeHost()) })).rejects.toThrow(/already in use/);
     } finally {
       await first.close();
     }
@@ -249,5 +258,57 @@ describe('isAllowedHost', () => {
     expect(isAllowedHost('192.168.1.5:9090', where)).toBe(false);
     expect(isAllowedHost('localhost', where)).toBe(false);
     expect(isAllowedHost('user@localhost:8080', where)).toBe(false);
+  });
+});
+
+describe('web server over HTTPS', () => {
+  let server: WebServer;
+  let certificate: SelfSignedCertificate;
+  const host = fakeHost();
+  const pairing = { code: '7K2M-Q9XD-4TRA', expiresAt: Date.now() + 600_000 };
+  host.requests.showPairingCode = async () => pairing;
+  beforeAll(async () => {
+    certificate = await makeSelfSignedCertificate({ commonName: 'Hearth on test-box', altNames: ['localhost', '127.0.0.1'] });
+    server = await startWebServer({ host: '0.0.0.0', port: 0, staticDir, hearth: transportHost(host), token: 'tok', tls: certificate });
+  });
+  afterAll(() => server.close());
+
+  /** A request over TLS that trusts exactly this server's certificate. */
+  function sendTls(options: { method?: string; path: string; headers?: Record<string, string> }): Promise<Reply & { fingerprint: string }> {
+    const { port } = new URL(server.url);
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers, ca: certificate.certPem }, (res) => {
+        const chunks: Buffer[] = [];
+        const fingerprint = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), fingerprint }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('serves the page and the API over TLS with its certificate, and the pairing code with them', async () => {
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await sendTls({ path: '/' });
+    expect(page.status).toBe(200);
+    expect(page.fingerprint).toBe(certificate.fingerprint256);
+    expect(page.headers['content-security-policy']).toMatch(/connect-src 'self' wss:\/\/127\.0\.0\.1:\d+;/);
+    const code = await sendTls({ method: 'POST', path: '/api/showPairingCode', headers: { Authorization: 'Bearer tok' } });
+    expect({ status: code.status, body: JSON.parse(code.body) as unknown }).toEqual({ status: 200, body: pairing });
+    // A browser's own origin is https now; the http one is another origin.
+    const origin = new URL(server.url).origin;
+    expect((await sendTls({ method: 'POST', path: '/api/getStatus', headers: { Authorization: 'Bearer tok', Origin: origin } })).status).toBe(200);
+    expect((await sendTls({ method: 'POST', path: '/api/getStatus', headers: { Authorization: 'Bearer tok', Origin: origin.replace('https:', 'http:') } })).status).toBe(403);
+  });
+
+  it('carries the events over wss', async () => {
+    const socket = await openSocket(`${server.url.replace('https', 'wss')}api/events?token=tok`, { ca: certificate.certPem });
+    expect((await socket.next()).event).toBe('status');
+    socket.ws.close();
+  });
+
+  it('gives a plain-HTTP client nothing', async () => {
+    await expect(send(server.url.replace('https', 'http'), { method: 'POST', path: '/api/showPairingCode', headers: { Authorization: 'Bearer tok' } })).rejects.toThrow();
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerCoverage } from '../../../src-main/core/api/contract.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../../src-main/core/cache/entry-digest.js';
 import type { ManifestEntry } from '../../../src-main/core/gguf/manifest/hash-manifest.js';
 import { LinkAgent } from '../../../src-main/core/peers/link/link-agent.js';
 import { CoverageWatch } from '../../../src-main/core/warmup/coverage-watch.js';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const tensors = [randomBytes(SIZE), randomBytes(SIZE), randomBytes(SIZE)];
   file = path.join(scratchDir(), 'model.bin');
   await writeFile(file, Buffer.concat([randomBytes(HEADER), ...tensors]));
-  entries = tensors.map((bytes, index) => ({ tensor: `t${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
+  entries = tensors.map((bytes, index) => ({ tensor: `t${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), digest: digestOf(bytes), probe: '0000000000000000' }));
 });
 afterAll(() => worker?.stop());
 
@@ -59,7 +60,7 @@ describe('pushEntry', () => {
     expect(await cacheHas(peer, [entry.hash])).toEqual(new Set());
     // The worker settles the cut upload once it sees the connection end: wait until its offset holds still.
     let kept = -1;
-    for (let next = await ingestOffset(peer, entry.hash, entry.size); next !== kept; next = await ingestOffset(peer, entry.hash, entry.size)) {
+    for (let next = await ingestOffset(peer, entry); next !== kept; next = await ingestOffset(peer, entry)) {
       kept = next;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -74,7 +75,7 @@ describe('pushEntry', () => {
     const tensors = [randomBytes(SIZE), randomBytes(SIZE)];
     const own = path.join(scratchDir(), 'model-2.bin');
     await writeFile(own, Buffer.concat([randomBytes(HEADER), ...tensors]));
-    const pushed = tensors.map((bytes, index) => ({ tensor: `u${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
+    const pushed = tensors.map((bytes, index) => ({ tensor: `u${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), digest: digestOf(bytes), probe: '0000000000000000' }));
     let opened = 0;
     const { port } = new URL(worker.control.url);
     const uploadAgent = new LinkAgent(async () => {
@@ -96,7 +97,7 @@ describe('pushEntry', () => {
     const tensors = [randomBytes(SIZE), randomBytes(SIZE)];
     const own = path.join(scratchDir(), 'model-3.bin');
     await writeFile(own, Buffer.concat([randomBytes(HEADER), ...tensors]));
-    const pushed = tensors.map((bytes, index) => ({ tensor: `v${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), probe: '0000000000000000' }));
+    const pushed = tensors.map((bytes, index) => ({ tensor: `v${index}`, offset: HEADER + index * SIZE, size: SIZE, hash: new Fnv1a64().update(bytes).digestHex(), digest: digestOf(bytes), probe: '0000000000000000' }));
     // In front of the worker: its first connection is reset as the second request on it begins,
     // as a worker closing an idle stream just when it is reused would.
     const { port } = new URL(worker.control.url);
@@ -138,6 +139,12 @@ describe('pushEntry', () => {
   it('refuses bytes that are not the entry, naming the tensor and the file', async () => {
     const wrong = { ...entries[2]!, offset: HEADER }; // entry 0's bytes under entry 2's hash
     await expect(pushEntry({ peer, file, entry: wrong })).rejects.toMatchObject({ code: 'warm-mismatch', message: expect.stringContaining(`tensor t2: the bytes in ${file}`) });
+    expect(await cacheHas(peer, [wrong.hash])).toEqual(new Set());
+  });
+
+  it('sends the manifest\'s digest with the bytes: bytes with the entry\'s name but another digest are refused', async () => {
+    const wrong = { ...entries[2]!, digest: digestOf(Buffer.from('another tensor')) };
+    await expect(pushEntry({ peer, file, entry: wrong })).rejects.toMatchObject({ code: 'warm-mismatch', message: expect.stringMatching(/tensor t2: .*digest/) });
     expect(await cacheHas(peer, [wrong.hash])).toEqual(new Set());
   });
 });

@@ -52,7 +52,7 @@ describe('WorkerClient', () => {
       expect(isHearthError(error) && error.code).toBe('incompatible-peer');
       expect((error as Error).message).toMatch(/^old-box answered POST \/v1\/cache\/has with something this Hearth does not understand \("present" must be an array of entry hashes.*\): it runs an incompatible Hearth version/);
       // The warm-up's coverage keeps going and says why this peer has no figures.
-      const [coverage] = await measureCoverage([{ peer, entries: [{ tensor: 't', offset: 0, size: 1, hash: HASH, probe: HASH }], bytes: 1 }]);
+      const [coverage] = await measureCoverage([{ peer, entries: [{ tensor: 't', offset: 0, size: 1, hash: HASH, digest: `sha256:${'0'.repeat(64)}`, probe: HASH }], bytes: 1 }]);
       expect(coverage!.error).toMatch(/incompatible Hearth version/);
     } finally {
       await liar.close();
@@ -79,7 +79,7 @@ describe('WorkerClient', () => {
     expect(unreachable).toMatchObject({ code: 'peer-unreachable', message: expect.stringMatching(/^gone-box did not answer GET \/v1\/cache \(.*\): is its worker running\?$/) });
     const grumpy = await peerAnswering(() => ({ status: 507, body: { error: 'no room', code: 'cache-full' } }));
     try {
-      const refused = await new WorkerClient({ name: 'full-box', baseUrl: grumpy.url }).call('fill', { hashes: [HASH] }).catch((caught: unknown) => caught);
+      const refused = await new WorkerClient({ name: 'full-box', baseUrl: grumpy.url }).call('fill', { entries: [{ hash: HASH, size: 1, digest: `sha256:${'0'.repeat(64)}` }] }).catch((caught: unknown) => caught);
       expect(refused).toMatchObject({ status: 507, reply: { error: 'no room', code: 'cache-full' }, message: 'full-box refused POST /v1/cache/fill (HTTP 507): no room' });
     } finally {
       await grumpy.close();

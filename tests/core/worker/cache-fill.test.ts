@@ -2,13 +2,14 @@
 // tensors' content hashes, whatever the file is called, admitted verified, and then hit by a real
 // llama-server load through that worker.
 import { randomBytes } from 'node:crypto';
-import { copyFile, open, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEntryName, verifyEntry } from '../../../src-main/core/cache/entry-files.js';
 import { ensureTools, type LlamaTools } from '../../../src-main/core/native/tools.js';
 import { runWorker, type RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually, expectedEntries, type ExpectedEntry } from '../../helpers/expected-cache.js';
+import { forgeFnv1a } from '../../helpers/fnv-forgery.js';
 import { startLlamaServer, type Completion } from '../../helpers/llama-server.js';
 import { scratchDir, syntheticModel } from '../../helpers/models.js';
 import { control } from '../../helpers/worker.js';
@@ -51,6 +52,11 @@ beforeAll(async () => {
 });
 afterAll(() => worker?.stop());
 
+/** What the coordinator asks for: each entry's name, size and digest from its manifest. */
+function asked(entries: readonly ExpectedEntry[]): { hash: string; size: number; digest: string }[] {
+  return entries.map(({ hash, size, digest }) => ({ hash, size, digest }));
+}
+
 async function entryFiles(): Promise<string[]> {
   return (await readdir(path.join(cacheRoot, 'rpc'))).filter(isEntryName).sort();
 }
@@ -58,7 +64,7 @@ async function entryFiles(): Promise<string[]> {
 describe('filling the cache from a local copy of the model', () => {
   it('makes exactly the wanted entries, verified, skipping files that are not usable models', async () => {
     const wanted = expected.map((entry) => entry.hash);
-    const reply = await control(base, 'POST', 'v1/cache/fill', { hashes: wanted });
+    const reply = await control(base, 'POST', 'v1/cache/fill', { entries: asked(expected) });
     expect(reply.status).toBe(200);
     const result = reply.json as { filled: string[]; bytes: number; missing: string[]; present: string[]; warnings: string[] };
     expect(result.filled.sort()).toEqual([...wanted].sort());
@@ -85,7 +91,7 @@ describe('filling the cache from a local copy of the model', () => {
 
   it('reports entries already present, and hashes no local file holds, having looked at every file', async () => {
     const unknown = '0123456789abcdef';
-    const reply = await control(base, 'POST', 'v1/cache/fill', { hashes: [expected[0]!.hash, unknown] });
+    const reply = await control(base, 'POST', 'v1/cache/fill', { entries: [...asked([expected[0]!]), { hash: unknown, size: 10, digest: `sha256:${'0'.repeat(64)}` }] });
     const result = reply.json as { filled: string[]; present: string[]; missing: string[]; warnings: string[] };
     expect(result).toMatchObject({ filled: [], bytes: 0, present: [expected[0]!.hash], missing: [unknown] });
     expect(result.warnings.join('\n')).toMatch(/zzz-truncated\.gguf.*truncated/);
@@ -106,7 +112,7 @@ describe('filling the cache from a local copy of the model', () => {
     }
     expect((await control(base, 'GET', 'v1/settings')).json).toMatchObject({ modelDirs: [modelsDir] });
     expect((await control(base, 'PATCH', 'v1/settings', { modelDirs: [] })).json).toMatchObject({ modelDirs: [] });
-    const none = (await control(base, 'POST', 'v1/cache/fill', { hashes: ['0123456789abcdef'] })).json as { missing: string[]; warnings: string[] };
+    const none = (await control(base, 'POST', 'v1/cache/fill', { entries: [{ hash: '0123456789abcdef', size: 10, digest: `sha256:${'0'.repeat(64)}` }] })).json as { missing: string[]; warnings: string[] };
     expect(none).toMatchObject({ missing: ['0123456789abcdef'], warnings: [expect.stringMatching(/no model folders/)] });
     await control(base, 'PATCH', 'v1/settings', { modelDirs: [modelsDir] });
 
@@ -117,10 +123,33 @@ describe('filling the cache from a local copy of the model', () => {
   });
 
   it('answers a malformed fill with a 400 that says what was wrong', async () => {
-    for (const body of [{}, { hashes: 'abc' }, { hashes: ['XYZ'] }]) {
+    const { hash, size } = expected[0]!;
+    for (const body of [{}, { entries: 'abc' }, { entries: [{ hash: 'XYZ', size, digest: expected[0]!.digest }] }, { hashes: [hash] }, { entries: [{ hash, size }] }]) {
       const reply = await control(base, 'POST', 'v1/cache/fill', body);
       expect(reply.status, JSON.stringify(body)).toBe(400);
-      expect((reply.json as { error: string }).error).toMatch(/hashes/);
+      expect((reply.json as { error: string }).error).toMatch(/entries/);
+    }
+  });
+
+  it('never fills an entry from a local tensor that only shares its FNV-1a name (a forged copy of the model)', async () => {
+    const victim = expected[0]!;
+    // A copy of the model whose tensor has other bytes with the same FNV-1a 64, alone in a folder.
+    const forgedDir = scratchDir('hearth-forged-models-');
+    await mkdir(forgedDir, { recursive: true });
+    const copy = path.join(forgedDir, 'forged.gguf');
+    await copyFile(model, copy);
+    const file = await open(copy, 'r+');
+    await file.write(forgeFnv1a(victim.hash, Buffer.alloc(victim.size, 0x42)), 0, victim.size, victim.offset);
+    await file.close();
+    expect((await control(base, 'DELETE', `v1/cache/entries/${victim.hash}`)).status).toBe(204);
+    await control(base, 'PATCH', 'v1/settings', { modelDirs: [forgedDir] });
+    try {
+      const result = (await control(base, 'POST', 'v1/cache/fill', { entries: asked([victim]) })).json as { filled: string[]; missing: string[]; warnings: string[] };
+      expect(result).toMatchObject({ filled: [], missing: [victim.hash] });
+      expect(result.warnings.join('\n')).toMatch(new RegExp(`forged\\.gguf, tensor ${victim.tensor}: has the name of entry ${victim.hash} but not its size or digest`));
+      expect(await entryFiles()).not.toContain(victim.hash);
+    } finally {
+      await control(base, 'PATCH', 'v1/settings', { modelDirs: [modelsDir] });
     }
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../../src-main/core/cache/entry-digest.js';
 import { verifyEntry } from '../../../src-main/core/cache/entry-files.js';
 import { ingestDataPath } from '../../../src-main/core/cache/ingest-files.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
@@ -58,7 +59,7 @@ describe('a worker killed mid-upload', () => {
 
     const req = request(new URL(`v1/cache/entries/${hash}`, first.ready.control), {
       method: 'PUT',
-      headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': String(bytes.length), 'content-length': String(bytes.length) },
+      headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': String(bytes.length), 'content-length': String(bytes.length), 'x-hearth-entry-digest': digestOf(bytes) },
     });
     req.on('error', () => undefined); // the worker dies under it
     req.write(bytes.subarray(0, sentFirst));
@@ -82,7 +83,8 @@ describe('a worker killed mid-upload', () => {
     const resumed = await fetch(new URL(`v1/cache/entries/${hash}`, second.ready.control), {
       method: 'PUT',
       body: bytes.subarray(info.offset),
-      headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': String(bytes.length), 'x-hearth-offset': String(info.offset) },
+      // The digest is checked over all of it: the worker reads what it kept once to continue its SHA-256.
+      headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': String(bytes.length), 'x-hearth-offset': String(info.offset), 'x-hearth-entry-digest': digestOf(bytes) },
     });
     expect(resumed.status).toBe(201);
     // Sent in all: the entry once, plus what the kill cost (less than one checkpoint interval).

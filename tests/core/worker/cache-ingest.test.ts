@@ -9,11 +9,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStore } from '../../../src-main/core/cache/cache-store.js';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../../src-main/core/cache/entry-digest.js';
 import { verifyEntry } from '../../../src-main/core/cache/entry-files.js';
 import { ingestDataPath } from '../../../src-main/core/cache/ingest-files.js';
 import { IngestStore } from '../../../src-main/core/cache/ingest-store.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
 import { eventually } from '../../helpers/expected-cache.js';
+import { forgeFnv1a } from '../../helpers/fnv-forgery.js';
 import { scratchDir } from '../../helpers/models.js';
 import { control, startTestWorker } from '../../helpers/worker.js';
 
@@ -29,13 +31,14 @@ interface Reply {
   json: Record<string, unknown>;
 }
 
-/** A resumable PUT of `bytes[offset..]`; with `cutAt`, only up to that byte is sent before the socket is destroyed. */
+/** A resumable PUT of `bytes[offset..]` naming the digest of `bytes`; with `cutAt`, only up to that byte is sent before the socket is destroyed. */
 function putFrom(base: string, hash: string, bytes: Buffer, offset: number, options: { cutAt?: number; headers?: Record<string, string> } = {}): Promise<Reply | 'cut'> {
   const headers = {
     'x-hearth-resumable': '1',
     'x-hearth-entry-size': String(bytes.length),
     'x-hearth-offset': String(offset),
     'content-length': String(bytes.length - offset),
+    'x-hearth-entry-digest': digestOf(bytes),
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
@@ -88,8 +91,8 @@ describe('resumable uploads through the control API', () => {
     // The ingest is no entry: not listed, not present, not under the entry's name.
     expect((await control(base, 'POST', 'v1/cache/has', { hashes: [hash] })).json).toEqual({ present: [], missing: [hash] });
     expect(await readdir(path.join(worker.cacheRoot, 'rpc'))).not.toContain(hash);
-    expect((await control(base, 'GET', `v1/cache/ingests/${hash}`)).json).toEqual({ hash, size: bytes.length, offset: half });
-    expect((await control(base, 'GET', 'v1/cache/ingests')).json).toEqual({ ingests: [{ hash, size: bytes.length, offset: half }] });
+    expect((await control(base, 'GET', `v1/cache/ingests/${hash}`)).json).toEqual({ hash, size: bytes.length, digest: digestOf(bytes), offset: half });
+    expect((await control(base, 'GET', 'v1/cache/ingests')).json).toEqual({ ingests: [{ hash, size: bytes.length, digest: digestOf(bytes), offset: half }] });
 
     const { reply, sent } = await resume(base, hash, bytes);
     expect(reply).toEqual({ status: 201, json: { hash, created: true } });
@@ -132,6 +135,37 @@ describe('resumable uploads through the control API', () => {
     expect(await readdir(path.join(worker.cacheRoot, 'rpc'))).toEqual(before);
   });
 
+  it('checks the digest over every byte of a resumed upload, across a restart: a forged first part is refused though the rest is true', async () => {
+    const { hash, bytes } = entry(2 * MiB);
+    const half = MiB;
+    // A first part whose FNV-1a state at `half` is the real one's: with the real rest, the whole has the entry's name.
+    const forgedStart = forgeFnv1a(new Fnv1a64().update(bytes.subarray(0, half)).digestHex(), Buffer.alloc(half, 0x42));
+    const forged = Buffer.concat([forgedStart, bytes.subarray(half)]);
+    expect(new Fnv1a64().update(forged).digestHex()).toBe(hash);
+    // A liar starts the upload under the real digest and stops; the worker restarts; the honest pusher continues it.
+    await putFrom(base, hash, forged, 0, { cutAt: half, headers: { 'x-hearth-entry-digest': digestOf(bytes) } });
+    await worker.stop();
+    worker = await startTestWorker({ cacheRoot: worker.cacheRoot });
+    base = worker.control.url;
+    expect(await ingestOffset(base, hash)).toBe(half);
+    const reply = (await putFrom(base, hash, bytes, half)) as Reply;
+    expect(reply.status).toBe(422);
+    expect(reply.json).toMatchObject({ reason: 'digest-mismatch' });
+    expect((await control(base, 'POST', 'v1/cache/has', { hashes: [hash] })).json).toEqual({ present: [], missing: [hash] });
+    expect(await ingestFolders()).toEqual([]);
+    // Sent whole and true, it is admitted.
+    expect(await putFrom(base, hash, bytes, 0)).toEqual({ status: 201, json: { hash, created: true } });
+  });
+
+  it('lets an upload that names another digest replace the ingest from 0, but never continue it', async () => {
+    const { hash, bytes } = entry(2 * MiB);
+    const other = `sha256:${'0'.repeat(64)}`;
+    await putFrom(base, hash, bytes, 0, { cutAt: MiB, headers: { 'x-hearth-entry-digest': other } });
+    const resumed = (await putFrom(base, hash, bytes, MiB)) as Reply;
+    expect(resumed).toMatchObject({ status: 409, json: { offset: 0, error: expect.stringContaining('another digest') } });
+    expect(await putFrom(base, hash, bytes, 0)).toEqual({ status: 201, json: { hash, created: true } });
+  });
+
   it('answers 200 without storing again when the entry is already there', async () => {
     const { hash, bytes } = entry(64 * 1024);
     expect(await putFrom(base, hash, bytes, 0)).toEqual({ status: 201, json: { hash, created: true } });
@@ -151,11 +185,15 @@ describe('resumable uploads through the control API', () => {
       expect(reply.status, JSON.stringify(headers)).toBe(status);
       expect(reply.json.error).toMatch(message);
     }
-    const short = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes.subarray(0, 10), headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': '1000' } });
+    const digest = { 'x-hearth-entry-digest': digestOf(bytes) };
+    const short = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes.subarray(0, 10), headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': '1000', ...digest } });
     expect(short.status).toBe(400);
     expect(((await short.json()) as { error: string }).error).toMatch(/Content-Length must be the bytes from X-Hearth-Offset to the end/);
-    const noSize = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes, headers: { 'x-hearth-resumable': '1' } });
+    const noSize = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes, headers: { 'x-hearth-resumable': '1', ...digest } });
     expect(((await noSize.json()) as { error: string }).error).toMatch(/needs X-Hearth-Entry-Size/);
+    const noDigest = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes, headers: { 'x-hearth-resumable': '1', 'x-hearth-entry-size': '1000' } });
+    expect(noDigest.status).toBe(400);
+    expect(((await noDigest.json()) as { error: string }).error).toMatch(/needs X-Hearth-Entry-Digest/);
     expect((await control(base, 'GET', 'v1/cache/ingests/not-a-hash')).status).toBe(400);
     expect((await control(base, 'POST', `v1/cache/ingests/${hash}`)).status).toBe(405);
     expect(await ingestFolders()).toEqual([]);
@@ -212,7 +250,7 @@ describe('the ingest store', () => {
     const [a, b] = [entry(1000), entry(1000)];
     await first.ingests.write(a.hash, 1000, 0, breaksAfter(a.bytes.subarray(0, 500)), () => undefined);
     now += 23 * 3600_000;
-    expect((await openStore(root, { clock })).ingests.get(a.hash)).toEqual({ hash: a.hash, size: 1000, offset: 500 });
+    expect((await openStore(root, { clock })).ingests.get(a.hash)).toEqual({ hash: a.hash, size: 1000, digest: null, offset: 500 });
     now += 2 * 3600_000;
     const later = await openStore(root, { clock });
     expect(later.ingests.list()).toEqual([]);

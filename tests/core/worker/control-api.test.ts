@@ -4,7 +4,9 @@ import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../../src-main/core/cache/entry-digest.js';
 import type { RunningWorker } from '../../../src-main/core/worker/run-worker.js';
+import { forgeFnv1a } from '../../helpers/fnv-forgery.js';
 import { control, startTestWorker } from '../../helpers/worker.js';
 
 let worker: RunningWorker & { cacheRoot: string };
@@ -21,8 +23,9 @@ function entry(size = 64 * 1024): { hash: string; bytes: Buffer } {
   return { hash: new Fnv1a64().update(bytes).digestHex(), bytes };
 }
 
-async function put(hash: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes, headers });
+/** PUT an entry with the digest of `bytes` (or `digest`: the one the pusher's manifest names). */
+async function put(hash: string, bytes: Uint8Array, headers: Record<string, string> = {}, digest = digestOf(bytes)): Promise<Response> {
+  return fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes, headers: { 'x-hearth-entry-digest': digest, ...headers } });
 }
 
 /** The cache folder's file names: what any request leaves behind. */
@@ -65,12 +68,40 @@ describe('the worker control API', () => {
     expect(await files()).toEqual(before);
   });
 
+  it('refuses a forged entry, bytes with the entry\'s FNV-1a name but not its digest, with 422, and leaves nothing behind', async () => {
+    const before = await files();
+    const { hash, bytes } = entry(1024 * 1024);
+    const forged = forgeFnv1a(hash, Buffer.alloc(bytes.length, 0x42));
+    expect(new Fnv1a64().update(forged).digestHex()).toBe(hash);
+    const plainAndResumable: Record<string, string>[] = [{}, { 'x-hearth-resumable': '1', 'x-hearth-entry-size': String(bytes.length) }];
+    for (const headers of plainAndResumable) {
+      const refused = await put(hash, forged, headers, digestOf(bytes));
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({ reason: 'digest-mismatch', error: expect.stringMatching(new RegExp(`Entry ${hash}: .*not ${digestOf(bytes)} as the coordinator's hash manifest says`)) });
+    }
+    expect(await files()).toEqual(before);
+    expect((await control(base, 'POST', 'v1/cache/has', { hashes: [hash] })).json).toEqual({ present: [], missing: [hash] });
+    expect((await control(base, 'GET', 'v1/cache/ingests')).json).toEqual({ ingests: [] });
+    // The real bytes under the same digest are admitted.
+    expect((await put(hash, bytes, {}, digestOf(bytes))).status).toBe(201);
+  });
+
+  it('refuses a put that names no digest, or a malformed one, saying what it needs', async () => {
+    const { hash, bytes } = entry();
+    const bare = await fetch(new URL(`v1/cache/entries/${hash}`, base), { method: 'PUT', body: bytes });
+    expect(bare.status).toBe(400);
+    expect((await bare.json() as { error: string }).error).toMatch(/needs X-Hearth-Entry-Digest: sha256:<64 hex digits>/);
+    const malformed = await put(hash, bytes, {}, `sha256:${'A'.repeat(64)}`);
+    expect(malformed.status).toBe(400);
+    expect((await control(base, 'POST', 'v1/cache/has', { hashes: [hash] })).json).toEqual({ present: [], missing: [hash] });
+  });
+
   it('leaves nothing behind when a put dies half-way', async () => {
     const before = await files();
     const { hash, bytes } = entry(4 * 1024 * 1024);
     const url = new URL(`v1/cache/entries/${hash}`, base);
     await new Promise<void>((resolve) => {
-      const req = request(url, { method: 'PUT', headers: { 'content-length': String(bytes.length) } });
+      const req = request(url, { method: 'PUT', headers: { 'content-length': String(bytes.length), 'x-hearth-entry-digest': digestOf(bytes) } });
       req.on('error', () => resolve());
       req.write(bytes.subarray(0, bytes.length / 2), () => {
         // The connection drops with half the entry sent.
@@ -103,7 +134,7 @@ describe('the worker control API', () => {
     }
     // A streamed upload of unknown length: the entry's size must be declared up front.
     const noLength = await new Promise<number>((resolve, reject) => {
-      const req = request(new URL(`v1/cache/entries/${entry().hash}`, base), { method: 'PUT', headers: { 'transfer-encoding': 'chunked' } }, (res) => resolve(res.statusCode ?? 0));
+      const req = request(new URL(`v1/cache/entries/${entry().hash}`, base), { method: 'PUT', headers: { 'transfer-encoding': 'chunked', 'x-hearth-entry-digest': digestOf(Buffer.from('some bytes')) } }, (res) => resolve(res.statusCode ?? 0));
       req.on('error', reject);
       req.end('some bytes');
     });

@@ -7,7 +7,7 @@ import { ensureTools } from '../../../src-main/core/native/tools.js';
 import { freePort, isPortFree } from '../../../src-main/core/net/free-port.js';
 import { startRpcServer } from '../../../src-main/core/worker/rpc-server.js';
 import { scratchDir } from '../../helpers/models.js';
-import { RpcWire } from '../../helpers/rpc-wire.js';
+import { RpcWireClient } from '../../helpers/rpc-wire-client.js';
 
 describe('startRpcServer', () => {
   it('starts ggml-rpc-server on loopback and reports its devices and protocol', async () => {
@@ -32,16 +32,17 @@ describe('startRpcServer', () => {
     const port = await freePort();
     const server = await startRpcServer({ tools, host: '127.0.0.1', port, cacheRoot: scratchDir() });
     try {
-      const { wire } = await RpcWire.connect('127.0.0.1', port);
+      const { client } = await RpcWireClient.connect(`127.0.0.1:${port}`);
       // An answer far larger than the socket buffers: the server is still writing it when the client goes.
       const bytes = 64 * 2 ** 20;
-      wire.requestBuffer(await wire.allocate(bytes), bytes);
-      await wire.answerStarted();
-      await wire.vanish();
+      const { buffer } = await client.allocBuffer(bytes);
+      client.requestTensor({ id: 1n, buffer, data: await client.bufferBase(buffer), bytes }, 0n, bytes);
+      await client.replyStarted();
+      await client.vanish();
       // One client at a time: this one is served only once the server is done with the one that vanished.
-      const next = await RpcWire.connect('127.0.0.1', port);
+      const next = await RpcWireClient.connect(`127.0.0.1:${port}`);
       expect(next.version).toBe(tools.rpcProtocol);
-      next.wire.socket.destroy();
+      next.client.close();
       expect(await Promise.race([server.exited, Promise.resolve('running')])).toBe('running');
     } finally {
       await server.stop();

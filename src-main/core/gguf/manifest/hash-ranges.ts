@@ -1,7 +1,8 @@
-// Hash byte ranges of a file (a model's cached tensors) with FNV-1a 64 on worker threads: one per
-// core, each reading chunks straight into its WebAssembly memory and hashing up to four tensors
-// side by side (see fnv-lanes-wasm.ts). Threads take the next tensor, largest first, from a shared
-// counter, so one big tensor never waits behind many small ones.
+// Hash byte ranges of a file (a model's cached tensors) with FNV-1a 64 and SHA-256 on worker
+// threads: one per core, each reading chunks straight into its WebAssembly memory, hashing up to
+// four tensors side by side with FNV-1a (see fnv-lanes-wasm.ts) and each chunk with Node's SHA-256
+// while it is still in the CPU's cache: one read of the bytes for both. Threads take the next
+// tensor, largest first, from a shared counter, so one big tensor never waits behind many small ones.
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,10 +19,11 @@ export interface ByteRange {
   size: number;
 }
 
-/** The FNV-1a 64 of a range and of its probe (first then last PROBE_BYTES), as 16 lowercase hex digits each. */
+/** The FNV-1a 64 of a range and of its probe (first then last PROBE_BYTES), as 16 lowercase hex digits each, and the range's SHA-256 (`sha256:<hex>`; empty when not asked for). */
 export interface RangeDigest {
   hash: string;
   probe: string;
+  digest: string;
 }
 
 /** How far hashing has come. */
@@ -35,6 +37,8 @@ export interface HashRangesOptions {
   threads?: number;
   /** Tensors one thread hashes side by side, 1 to 4 (1 is upstream's one-at-a-time loop; for benchmarks). */
   lanesPerThread?: number;
+  /** Also take each range's SHA-256 (default true; false only for the benchmark's FNV-alone baseline). */
+  sha256?: boolean;
   onProgress?: (progress: HashProgress) => void;
   signal?: AbortSignal;
 }
@@ -54,6 +58,7 @@ export async function hashRanges(filePath: string, ranges: readonly ByteRange[],
     ranges: order.map((index) => ({ offset: ranges[index]!.offset, size: ranges[index]!.size })),
     next: new Int32Array(new SharedArrayBuffer(4)),
     lanes,
+    sha256: options.sha256 ?? true,
     layout: { laneBytes: LANE_BYTES, statesAt: STATES_AT, probeStatesAt: PROBE_STATES_AT, dataAt: DATA_AT, probeBytes: PROBE_BYTES },
     progressBytes: PROGRESS_BYTES,
   };
@@ -68,7 +73,7 @@ export async function hashRanges(filePath: string, ranges: readonly ByteRange[],
     let finished = false;
     worker.on('message', (message: HashWorkerMessage) => {
       if (message.kind === 'digest') {
-        digests[order[message.index]!] = { hash: message.hash, probe: message.probe };
+        digests[order[message.index]!] = { hash: message.hash, probe: message.probe, digest: message.digest };
       } else if (message.kind === 'progress') {
         bytesDone += message.bytes;
         options.onProgress?.({ bytesDone, bytesTotal });

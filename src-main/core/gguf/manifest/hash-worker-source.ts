@@ -15,6 +15,8 @@ export interface HashWorkerData {
   next: Int32Array;
   /** How many tensors one thread hashes side by side (1 to 4). */
   lanes: number;
+  /** Whether to take each tensor's SHA-256 too. */
+  sha256: boolean;
   layout: { laneBytes: number; statesAt: number; probeStatesAt: number; dataAt: number; probeBytes: number };
   /** Post progress after at least this many bytes. */
   progressBytes: number;
@@ -23,13 +25,14 @@ export interface HashWorkerData {
 /** What the thread posts: progress (bytes since the last report), one digest per tensor, then done. */
 export type HashWorkerMessage =
   | { kind: 'progress'; bytes: number }
-  | { kind: 'digest'; index: number; hash: string; probe: string }
+  | { kind: 'digest'; index: number; hash: string; probe: string; digest: string }
   | { kind: 'done' };
 
 export const HASH_WORKER_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { readSync } = require('node:fs');
-const { module, fd, ranges, next, lanes, layout, progressBytes } = workerData;
+const { createHash } = require('node:crypto');
+const { module, fd, ranges, next, lanes, sha256, layout, progressBytes } = workerData;
 const { laneBytes, statesAt, probeStatesAt, dataAt, probeBytes } = layout;
 const { exports } = new WebAssembly.Instance(module);
 const memory = new Uint8Array(exports.memory.buffer);
@@ -53,7 +56,7 @@ function claim(lane) {
   const index = Atomics.add(next, 0, 1);
   if (index >= ranges.length) return null;
   resetState(statesAt + 8 * lane);
-  return { index, range: ranges[index], done: 0 };
+  return { index, range: ranges[index], done: 0, sha256: sha256 ? createHash('sha256') : null };
 }
 // The probe: the first and then the last probeBytes of the tensor, one running hash.
 function probe(range) {
@@ -85,7 +88,11 @@ while (jobs.some((job) => job !== null)) {
   }
   for (let lane = 0; lane < lanes; lane++) {
     const job = jobs[lane];
-    if (job) readInto(dataAt + lane * laneBytes, step, job.range.offset + job.done, job.range.offset + job.range.size);
+    if (!job) continue;
+    const at = dataAt + lane * laneBytes;
+    readInto(at, step, job.range.offset + job.done, job.range.offset + job.range.size);
+    // Straight from the module's memory, while the chunk is still in the CPU's cache.
+    if (job.sha256) job.sha256.update(memory.subarray(at, at + step));
   }
   if (busyLanes === 1) exports.update1(statesAt + 8 * lastBusy, dataAt + lastBusy * laneBytes, step);
   else exports.update4(statesAt, dataAt, step);
@@ -95,7 +102,8 @@ while (jobs.some((job) => job !== null)) {
     job.done += step;
     unreported += step;
     if (job.done < job.range.size) continue;
-    parentPort.postMessage({ kind: 'digest', index: job.index, hash: stateHex(statesAt + 8 * lane), probe: probe(job.range) });
+    const digest = job.sha256 ? 'sha256:' + job.sha256.digest('hex') : '';
+    parentPort.postMessage({ kind: 'digest', index: job.index, hash: stateHex(statesAt + 8 * lane), probe: probe(job.range), digest });
     jobs[lane] = claim(lane);
   }
   if (unreported >= progressBytes) {

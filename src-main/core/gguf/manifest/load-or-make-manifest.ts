@@ -46,7 +46,7 @@ export async function loadOrMakeManifest(request: ManifestRequest): Promise<Hash
     throw new HearthError('model-changed', `${modelPath}: the file changed while Hearth was hashing it; try again once nothing is writing to it`);
   }
   const manifest: HashManifest = {
-    version: 1,
+    version: 2,
     file,
     threshold: CACHED_TENSOR_MIN_BYTES,
     entries: cached.map((tensor, index) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize, ...digests[index]! })),

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Crc32c } from '../../cache/checksums.js';
+import { isEntryDigest } from '../../cache/entry-digest.js';
 import { HearthError } from '../../base/errors.js';
 import { writeFileAtomic } from '../../base/write-atomic.js';
 import type { HashManifest, ManifestEntry } from './hash-manifest.js';
@@ -30,7 +31,7 @@ export async function readStoredManifest(file: string): Promise<HashManifest | u
   return parseStoredManifest(text);
 }
 
-/** Parse a stored manifest's text; undefined unless it is whole, of version 1 and its checksum matches. */
+/** Parse a stored manifest's text; undefined unless it is whole, of version 2 (with digests) and its checksum matches. */
 function parseStoredManifest(text: string): HashManifest | undefined {
   let raw: unknown;
   try {
@@ -38,17 +39,17 @@ function parseStoredManifest(text: string): HashManifest | undefined {
   } catch {
     return undefined;
   }
-  if (!isRecord(raw) || raw.version !== 1 || !isRecord(raw.file) || !Array.isArray(raw.entries) || typeof raw.crc32c !== 'string' || !CRC.test(raw.crc32c)) return undefined;
+  if (!isRecord(raw) || raw.version !== 2 || !isRecord(raw.file) || !Array.isArray(raw.entries) || typeof raw.crc32c !== 'string' || !CRC.test(raw.crc32c)) return undefined;
   const { path: filePath, size, mtimeMs, ino } = raw.file;
   if (typeof filePath !== 'string' || !isCount(size) || typeof mtimeMs !== 'number' || !Number.isFinite(mtimeMs) || !isCount(ino) || !isCount(raw.threshold)) return undefined;
   const entries: ManifestEntry[] = [];
   for (const entry of raw.entries as unknown[]) {
     if (!isRecord(entry)) return undefined;
-    const { tensor, offset, size: bytes, hash, probe } = entry;
-    if (typeof tensor !== 'string' || !isCount(offset) || !isCount(bytes) || typeof hash !== 'string' || !HEX16.test(hash) || typeof probe !== 'string' || !HEX16.test(probe)) return undefined;
-    entries.push({ tensor, offset, size: bytes, hash, probe });
+    const { tensor, offset, size: bytes, hash, digest, probe } = entry;
+    if (typeof tensor !== 'string' || !isCount(offset) || !isCount(bytes) || typeof hash !== 'string' || !HEX16.test(hash) || typeof digest !== 'string' || !isEntryDigest(digest) || typeof probe !== 'string' || !HEX16.test(probe)) return undefined;
+    entries.push({ tensor, offset, size: bytes, hash, digest, probe });
   }
-  const manifest: HashManifest = { version: 1, file: { path: filePath, size, mtimeMs, ino }, threshold: raw.threshold, entries };
+  const manifest: HashManifest = { version: 2, file: { path: filePath, size, mtimeMs, ino }, threshold: raw.threshold, entries };
   return checksum(manifest) === raw.crc32c ? manifest : undefined;
 }
 
@@ -69,7 +70,7 @@ function canonical(manifest: HashManifest): HashManifest {
     version: manifest.version,
     file: { path: filePath, size, mtimeMs, ino },
     threshold: manifest.threshold,
-    entries: manifest.entries.map(({ tensor, offset, size: bytes, hash, probe }) => ({ tensor, offset, size: bytes, hash, probe })),
+    entries: manifest.entries.map(({ tensor, offset, size: bytes, hash, digest, probe }) => ({ tensor, offset, size: bytes, hash, digest, probe })),
   };
 }
 

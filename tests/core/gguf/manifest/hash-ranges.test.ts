@@ -1,10 +1,12 @@
-// The threaded WebAssembly hasher against the JS Fnv1a64, on ranges chosen to hit every edge of
-// its lane scheduling: sizes that end mid-chunk, on a chunk edge, below the probe size, empty.
+// The threaded WebAssembly hasher against the JS Fnv1a64 (and its SHA-256 against one of the whole
+// range), on ranges chosen to hit every edge of its lane scheduling: sizes that end mid-chunk, on a
+// chunk edge, below the probe size, empty.
 import { randomFillSync } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
+import { digestOf } from '../../../../src-main/core/cache/entry-digest.js';
 import { isHearthError } from '../../../../src-main/core/base/errors.js';
 import { LANE_BYTES } from '../../../../src-main/core/gguf/manifest/fnv-lanes-wasm.js';
 import { PROBE_BYTES } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
@@ -26,13 +28,14 @@ const RANGES: ByteRange[] = [
 let file: string;
 let bytes: Buffer;
 
-/** The digests computed independently, byte by byte, with the JS Fnv1a64. */
-function reference(range: ByteRange): { hash: string; probe: string } {
+/** The digests computed independently: byte by byte with the JS Fnv1a64, and SHA-256 over the range in one piece. */
+function reference(range: ByteRange): { hash: string; probe: string; digest: string } {
   const tensor = bytes.subarray(range.offset, range.offset + range.size);
   const ends = Math.min(PROBE_BYTES, range.size);
   return {
     hash: new Fnv1a64().update(tensor).digestHex(),
     probe: new Fnv1a64().update(tensor.subarray(0, ends)).update(tensor.subarray(range.size - ends)).digestHex(),
+    digest: digestOf(tensor),
   };
 }
 
@@ -43,13 +46,15 @@ beforeAll(async () => {
 });
 
 describe('hashRanges', () => {
-  it('gives every range the FNV-1a 64 and probe the JS reference gives, with any threads and lanes', async () => {
+  it('gives every range the FNV-1a 64, probe and SHA-256 the references give, with any threads and lanes', async () => {
     const expected = RANGES.map(reference);
     // Hashes of distinct random ranges differ: a mix-up of results between ranges would show.
     expect(new Set(expected.map((digest) => digest.hash)).size).toBe(RANGES.length);
     for (const [threads, lanesPerThread] of [[1, 1], [1, 4], [2, 4], [2, 3]] as const) {
       expect(await hashRanges(file, RANGES, { threads, lanesPerThread }), `${threads} threads × ${lanesPerThread} lanes`).toEqual(expected);
     }
+    // The benchmark's baseline: FNV-1a alone.
+    expect(await hashRanges(file, RANGES, { sha256: false })).toEqual(expected.map((digest) => ({ ...digest, digest: '' })));
   });
 
   it('reports progress that only grows and ends at the total', async () => {

@@ -3,7 +3,7 @@
 import { copyFile, link, open, readFile, readdir, realpath, rename, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
+import { Crc32c, Fnv1a64 } from '../../../../src-main/core/cache/checksums.js';
 import { isHearthError } from '../../../../src-main/core/base/errors.js';
 import { CACHED_TENSOR_MIN_BYTES, inspectModel } from '../../../../src-main/core/gguf/inspect-model.js';
 import { sameFileVersion, type HashManifest } from '../../../../src-main/core/gguf/manifest/hash-manifest.js';
@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 
 describe('the manifest of a model', () => {
-  it('lists every tensor of 1 MiB or more, in file order, with its FNV-1a 64 as the JS reference computes it', async () => {
+  it('lists every tensor of 1 MiB or more, in file order, with its FNV-1a 64 and SHA-256 as the references compute them', async () => {
     const spec = syntheticPresets.cacheSized;
     const facts = await inspectModel(original);
     const listed = facts.tensors.filter((tensor) => tensor.byteSize >= 2 ** 20);
@@ -44,11 +44,11 @@ describe('the manifest of a model', () => {
     expect(listed).toHaveLength(5 * spec.layers + 2);
     expect(first.entries.map(({ tensor, offset, size }) => ({ tensor, offset, size }))).toEqual(listed.map((tensor) => ({ tensor: tensor.name, offset: tensor.fileOffset, size: tensor.byteSize })));
     const info = await stat(original);
-    expect(first).toMatchObject({ version: 1, threshold: CACHED_TENSOR_MIN_BYTES, file: { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino } });
+    expect(first).toMatchObject({ version: 2, threshold: CACHED_TENSOR_MIN_BYTES, file: { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino } });
     // The test helper hashes with Fnv1a64 (all but token_embd, which workers never cache).
     const reference = await expectedEntries(original, 'manifest');
-    const byTensor = new Map(first.entries.map((entry) => [entry.tensor, entry.hash]));
-    for (const entry of reference) expect(byTensor.get(entry.tensor), entry.tensor).toBe(entry.hash);
+    const byTensor = new Map(first.entries.map((entry) => [entry.tensor, entry]));
+    for (const entry of reference) expect(byTensor.get(entry.tensor), entry.tensor).toMatchObject({ hash: entry.hash, digest: entry.digest });
     const embd = first.entries.find((entry) => entry.tensor === 'token_embd.weight')!;
     const file = await readFile(original);
     expect(embd.hash).toBe(new Fnv1a64().update(file.subarray(embd.offset, embd.offset + embd.size)).digestHex());
@@ -139,7 +139,8 @@ describe('a stored manifest that cannot be trusted is made again', () => {
     ['cut short', (text) => text.slice(0, text.length / 2)],
     ['not JSON at all', () => '\u0000\u0001garbage'],
     ['one hash digit changed', (text) => text.replace(/"hash":"([0-9a-f])/, (_, digit: string) => `"hash":"${digit === '0' ? '1' : '0'}`)],
-    ['another version', (text) => text.replace('"version":1', '"version":2')],
+    ['another version', (text) => text.replace('"version":2', '"version":3')],
+    ['one digest digit changed', (text) => text.replace(/"digest":"sha256:([0-9a-f])/, (_, digit: string) => `"digest":"sha256:${digit === '0' ? '1' : '0'}`)],
     ['an entry missing its probe', (text) => text.replace(/,"probe":"[0-9a-f]{16}"/, '')],
   ];
 
@@ -157,6 +158,16 @@ describe('a stored manifest that cannot be trusted is made again', () => {
       expect(await manifestOf(model, dataDir)).toEqual({ manifest: made, hashed: false });
     });
   }
+
+  it('a whole manifest of version 1, from before digests, with its own valid checksum', async () => {
+    const model = await copyOfModel();
+    const dataDir = scratchDir('hearth-data-');
+    const made = (await manifestOf(model, dataDir)).manifest;
+    // Exactly what the last Hearth without digests wrote: no digest per entry, its CRC-32C over its own canonical JSON.
+    const old = { version: 1, file: made.file, threshold: made.threshold, entries: made.entries.map(({ tensor, offset, size, hash, probe }) => ({ tensor, offset, size, hash, probe })) };
+    await writeFile(storedManifestPath(dataDir, made.file.path), `${JSON.stringify({ ...old, crc32c: new Crc32c().update(Buffer.from(JSON.stringify(old))).hex() })}\n`);
+    expect(await manifestOf(model, dataDir)).toEqual({ manifest: made, hashed: true });
+  });
 
   it('a whole, valid manifest of another path', async () => {
     // A hard link is another path to the same inode, size and time: only the path tells them apart.
